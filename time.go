@@ -1,0 +1,6 @@
+package leadflow
+
+import "time"
+
+// Time is time.Time; the alias keeps domain structs short.
+type Time = time.Time
