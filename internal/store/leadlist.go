@@ -1,0 +1,172 @@
+package store
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/leadflow/leadflow"
+)
+
+// LeadFilter selects leads for a list. Zero values select everything.
+type LeadFilter struct {
+	Stage        []leadflow.Stage
+	Owner        string
+	ScoreMin     *float64
+	ScoreMax     *float64
+	UpdatedSince time.Time
+	Q            string // text search on name, email, company
+	Email        string
+	Source       string
+	Campaign     string
+	Industry     string
+	// Sort is one of score, -score, updated_at, -updated_at, created_at,
+	// -created_at (a leading minus sorts descending). Default -updated_at.
+	Sort   string
+	Cursor string
+	Limit  int
+}
+
+var sortColumns = map[string]string{"score": "score", "updated_at": "updated_at", "created_at": "created_at"}
+
+// FindLeads lists leads with keyset pagination; the returned cursor is ""
+// on the last page.
+func (db *DB) FindLeads(ctx context.Context, f LeadFilter) ([]leadflow.Lead, string, error) {
+	sortKey := f.Sort
+	if sortKey == "" {
+		sortKey = "-updated_at"
+	}
+	desc := strings.HasPrefix(sortKey, "-")
+	col, ok := sortColumns[strings.TrimPrefix(sortKey, "-")]
+	if !ok {
+		return nil, "", leadflow.Invalidf("sort", "unknown sort %q: use score, updated_at or created_at, with - for descending", f.Sort)
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	if limit > 1000 {
+		return nil, "", leadflow.Invalidf("limit", "limit %d is over the maximum of 1000", limit)
+	}
+
+	var where []string
+	var args []any
+	add := func(cond string, a ...any) { where = append(where, cond); args = append(args, a...) }
+	add("erased_at IS NULL")
+	if len(f.Stage) > 0 {
+		ph := make([]string, len(f.Stage))
+		for i, s := range f.Stage {
+			if !s.Valid() {
+				return nil, "", leadflow.Invalidf("stage", "unknown stage %q", s)
+			}
+			ph[i] = "?"
+			args = append(args, string(s))
+		}
+		where = append(where, "stage IN ("+strings.Join(ph, ",")+")")
+	}
+	if f.Owner != "" {
+		add("owner = ?", f.Owner)
+	}
+	if f.ScoreMin != nil {
+		add("score >= ?", *f.ScoreMin)
+	}
+	if f.ScoreMax != nil {
+		add("score <= ?", *f.ScoreMax)
+	}
+	if !f.UpdatedSince.IsZero() {
+		add("updated_at >= ?", us(f.UpdatedSince))
+	}
+	if f.Email != "" {
+		add("email = ?", NormalizeEmail(f.Email))
+	}
+	if f.Source != "" {
+		add("source = ?", f.Source)
+	}
+	if f.Campaign != "" {
+		add("campaign = ?", f.Campaign)
+	}
+	if f.Industry != "" {
+		add("industry = ?", f.Industry)
+	}
+	if q := strings.TrimSpace(f.Q); q != "" {
+		like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(strings.ToLower(q)) + "%"
+		add(`(lower(name) LIKE ? ESCAPE '\' OR email LIKE ? ESCAPE '\' OR lower(company) LIKE ? ESCAPE '\')`, like, like, like)
+	}
+	cmp, dir := ">", "ASC"
+	if desc {
+		cmp, dir = "<", "DESC"
+	}
+	if f.Cursor != "" {
+		v, id, err := decodeCursor(f.Cursor)
+		if err != nil {
+			return nil, "", err
+		}
+		if col == "score" {
+			fv, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				return nil, "", leadflow.Invalidf("cursor", "cursor does not belong to this sort")
+			}
+			add(fmt.Sprintf("(score %s ? OR (score = ? AND id %s ?))", cmp, cmp), fv, fv, id)
+		} else {
+			iv, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return nil, "", leadflow.Invalidf("cursor", "cursor does not belong to this sort")
+			}
+			add(fmt.Sprintf("(%s %s ? OR (%s = ? AND id %s ?))", col, cmp, col, cmp), iv, iv, id)
+		}
+	}
+	q := `SELECT id, email, name, company, title, industry, employees, country, region, phone,
+       first_touch, last_touch, consent, unsubscribed, traits, bant, stage, stage_at,
+       score, fit_score, behavior_score, scored_at, next_decay_at, model_version, owner,
+       created_at, updated_at FROM leads WHERE ` + strings.Join(where, " AND ") +
+		fmt.Sprintf(" ORDER BY %s %s, id %s LIMIT %d", col, dir, dir, limit+1)
+	rows, err := db.Read.QueryContext(ctx, db.Dialect.Rebind(q), args...)
+	if err != nil {
+		return nil, "", wrapDB(err, "list leads")
+	}
+	defer rows.Close()
+	var out []leadflow.Lead
+	for rows.Next() {
+		l, err := scanLead(rows)
+		if err != nil {
+			return nil, "", err
+		}
+		out = append(out, *l)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", wrapDB(err, "list leads")
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		last := out[limit-1]
+		switch col {
+		case "score":
+			next = encodeCursor(strconv.FormatFloat(last.Score, 'g', -1, 64), last.ID)
+		case "updated_at":
+			next = encodeCursor(strconv.FormatInt(us(last.UpdatedAt), 10), last.ID)
+		default:
+			next = encodeCursor(strconv.FormatInt(us(last.CreatedAt), 10), last.ID)
+		}
+	}
+	return out, next, nil
+}
+
+func encodeCursor(v string, id int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(v + "|" + strconv.FormatInt(id, 10)))
+}
+
+func decodeCursor(c string) (string, int64, error) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err == nil {
+		if v, idText, ok := strings.Cut(string(b), "|"); ok {
+			if id, err := strconv.ParseInt(idText, 10, 64); err == nil {
+				return v, id, nil
+			}
+		}
+	}
+	return "", 0, leadflow.Invalidf("cursor", "malformed cursor")
+}

@@ -1,0 +1,28 @@
+-- Write keys of event sources and API keys; only hashes are stored.
+
+-- name: SourceInsert
+INSERT INTO sources (name, key_hash, created_at) VALUES (?, ?, ?) RETURNING id
+
+-- name: SourceByKey
+SELECT id, name FROM sources WHERE key_hash = ?
+
+-- name: SourceList
+SELECT id, name, created_at FROM sources ORDER BY id
+
+-- name: APIKeyInsert
+INSERT INTO api_keys (name, key_hash, prefix, created_at) VALUES (?, ?, ?, ?) RETURNING id
+
+-- name: APIKeyByHash
+SELECT id, name FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL
+
+-- name: APIKeyList
+SELECT id, name, prefix, created_at, last_used_at, revoked_at FROM api_keys ORDER BY id
+
+-- name: APIKeyRevoke
+UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL
+
+-- name: AuditInsert
+INSERT INTO audit_log (at, actor, action, entity, entity_id, detail) VALUES (?, ?, ?, ?, ?, ?)
+
+-- name: AuditOfEntity
+SELECT id, at, actor, action, entity, entity_id, detail FROM audit_log WHERE entity = ? AND entity_id = ? ORDER BY id
