@@ -28,13 +28,18 @@ type Lead struct {
 	Traits map[string]any `json:"traits,omitempty"`
 	BANT   BANT           `json:"bant"`
 
-	Stage         Stage   `json:"stage"`
-	Score         float64 `json:"score"`
-	FitScore      float64 `json:"fit_score"`
-	BehaviorScore float64 `json:"behavior_score"`
+	Stage         Stage     `json:"stage"`
+	StageAt       time.Time `json:"stage_at"`
+	Score         float64   `json:"score"`
+	FitScore      float64   `json:"fit_score"`
+	BehaviorScore float64   `json:"behavior_score"`
 	// ScoredAt is when Score was computed; decay is applied as of that time.
 	ScoredAt time.Time `json:"scored_at"`
-	Owner    string    `json:"owner,omitempty"`
+	// NextDecayAt is when decay will next change the score; the decay
+	// sweep rescores the lead then. Zero when it never will.
+	NextDecayAt  time.Time `json:"-"`
+	ModelVersion int       `json:"model_version"`
+	Owner        string    `json:"owner,omitempty"`
 
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
