@@ -1,5 +1,7 @@
 package leadflow
 
+import "encoding/json"
+
 // Stage is a lifecycle stage of a lead.
 type Stage string
 
@@ -48,5 +50,5 @@ type Transition struct {
 	Reason string  `json:"reason"` // human text, e.g. a rejection reason
 	Score  float64 `json:"score"`
 	// Explanation is the score explanation at the time, as JSON.
-	Explanation []byte `json:"explanation,omitempty"`
+	Explanation json.RawMessage `json:"explanation,omitempty"`
 }

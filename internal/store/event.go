@@ -49,7 +49,16 @@ func (tx *Tx) AttachAnonymous(ctx context.Context, anonymousID string, leadID in
 
 // EventsOfLead returns every event of a lead in time order.
 func (tx *Tx) EventsOfLead(ctx context.Context, leadID int64) ([]leadflow.Event, error) {
-	rows, err := tx.QueryContext(ctx, tx.db.q.get("EventsOfLead"), leadID)
+	return eventsOfLead(ctx, tx.Tx, tx.db.q, leadID)
+}
+
+// EventsOfLead reads a lead's events outside a transaction.
+func (db *DB) EventsOfLead(ctx context.Context, leadID int64) ([]leadflow.Event, error) {
+	return eventsOfLead(ctx, db.Read, db.q, leadID)
+}
+
+func eventsOfLead(ctx context.Context, db querier, q queries, leadID int64) ([]leadflow.Event, error) {
+	rows, err := db.QueryContext(ctx, q.get("EventsOfLead"), leadID)
 	if err != nil {
 		return nil, wrapDB(err, "events of lead")
 	}

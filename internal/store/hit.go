@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	"github.com/leadflow/leadflow"
@@ -29,7 +30,20 @@ func (tx *Tx) InsertHits(ctx context.Context, leadID int64, hits []Hit) error {
 
 // HitsOfLead returns the stored hits of a lead (in no particular order).
 func (tx *Tx) HitsOfLead(ctx context.Context, leadID int64) ([]Hit, error) {
-	rows, err := tx.QueryContext(ctx, tx.db.q.get("HitsOfLead"), leadID)
+	return hitsOfLead(ctx, tx.Tx, tx.db.q, leadID)
+}
+
+// HitsOfLead reads a lead's hits outside a transaction.
+func (db *DB) HitsOfLead(ctx context.Context, leadID int64) ([]Hit, error) {
+	return hitsOfLead(ctx, db.Read, db.q, leadID)
+}
+
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func hitsOfLead(ctx context.Context, db querier, q queries, leadID int64) ([]Hit, error) {
+	rows, err := db.QueryContext(ctx, q.get("HitsOfLead"), leadID)
 	if err != nil {
 		return nil, wrapDB(err, "hits")
 	}

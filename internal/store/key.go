@@ -97,3 +97,10 @@ func (db *DB) APIKeyByKey(ctx context.Context, key string) (*APIKey, error) {
 	}
 	return &k, wrapDB(err, "api key")
 }
+
+// QueueDepth counts River jobs waiting to run.
+func (db *DB) QueueDepth(ctx context.Context) (int64, error) {
+	var n int64
+	err := db.queryRow(ctx, "QueueDepth").Scan(&n)
+	return n, wrapDB(err, "queue depth")
+}

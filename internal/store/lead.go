@@ -288,3 +288,9 @@ func notFound(err error, format string, args ...any) error {
 	}
 	return err
 }
+
+// LeadIDsInStageSince lists leads that entered stage at or before t (for
+// expiry rules), at most limit of them.
+func (tx *Tx) LeadIDsInStageSince(ctx context.Context, stage leadflow.Stage, t time.Time, limit int) ([]int64, error) {
+	return tx.ids(ctx, "LeadIDsInStageSince", string(stage), us(t), limit)
+}

@@ -171,10 +171,14 @@ func (db *DB) Migrate(ctx context.Context) (int64, error) {
 	if err != nil {
 		return 0, leadflow.Internal(err, "migration version")
 	}
-	if err := db.q.prepareCheck(ctx, db.Read); err != nil {
-		return v, err
-	}
 	return v, nil
+}
+
+// CheckQueries prepares every named query once so that a query that does
+// not match the schema fails at start-up, not in a request. Call it after
+// all migrations (leadflow's and River's).
+func (db *DB) CheckQueries(ctx context.Context) error {
+	return db.q.prepareCheck(ctx, db.Read)
 }
 
 // us converts a time to unix microseconds, the storage form of every time.

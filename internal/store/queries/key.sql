@@ -26,3 +26,6 @@ INSERT INTO audit_log (at, actor, action, entity, entity_id, detail) VALUES (?, 
 
 -- name: AuditOfEntity
 SELECT id, at, actor, action, entity, entity_id, detail FROM audit_log WHERE entity = ? AND entity_id = ? ORDER BY id
+
+-- name: QueueDepth
+SELECT count(*) FROM river_job WHERE state IN ('available', 'scheduled', 'retryable')

@@ -68,3 +68,6 @@ SELECT id FROM leads WHERE id > ? AND erased_at IS NULL ORDER BY id LIMIT ?
 
 -- name: LeadCount
 SELECT count(*) FROM leads WHERE erased_at IS NULL
+
+-- name: LeadIDsInStageSince
+SELECT id FROM leads WHERE stage = ? AND stage_at <= ? AND erased_at IS NULL ORDER BY id LIMIT ?

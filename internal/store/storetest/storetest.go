@@ -16,6 +16,7 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 
+	"github.com/leadflow/leadflow/internal/jobs"
 	"github.com/leadflow/leadflow/internal/store"
 )
 
@@ -106,6 +107,12 @@ func Open(t testing.TB, backend string) *store.DB {
 	t.Cleanup(func() { db.Close() })
 	if _, err := db.Migrate(ctx); err != nil {
 		t.Fatalf("migrate %s: %v", backend, err)
+	}
+	if err := jobs.Migrate(ctx, db); err != nil {
+		t.Fatalf("migrate jobs %s: %v", backend, err)
+	}
+	if err := db.CheckQueries(ctx); err != nil {
+		t.Fatalf("queries %s: %v", backend, err)
 	}
 	return db
 }

@@ -1,0 +1,166 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/leadflow/leadflow"
+	"github.com/leadflow/leadflow/internal/flow"
+	"github.com/leadflow/leadflow/internal/gen"
+	"github.com/leadflow/leadflow/internal/segment"
+	"github.com/leadflow/leadflow/internal/store"
+)
+
+type demoCredentials struct {
+	writeKey, apiKey string
+}
+
+// seedDemo creates demo credentials and, on a database without leads,
+// loads the demo company's history through the normal ingestion path.
+func seedDemo(ctx context.Context, a *app, progress io.Writer) (*demoCredentials, error) {
+	creds := &demoCredentials{}
+	err := a.db.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		if _, creds.writeKey, err = tx.CreateSource(ctx, "demo web site"); err != nil {
+			return err
+		}
+		_, creds.apiKey, err = tx.CreateAPIKey(ctx, "demo")
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	n, err := a.db.CountLeads(ctx)
+	if err != nil || n > 0 {
+		return creds, err
+	}
+	cfg := gen.DemoConfig(time.Now().UTC().Truncate(time.Hour))
+	fmt.Fprintf(progress, "loading the demo company: %d leads, %d events…\n", cfg.Leads, cfg.Events)
+	start := time.Now()
+	loaded, err := loadHistory(ctx, a, creds.writeKey, cfg, true, nil)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(progress, "demo loaded: %d leads in %s\n", loaded, time.Since(start).Round(time.Millisecond))
+	return creds, nil
+}
+
+// loadHistory sends a generated history through Flow.Ingest (identify +
+// events per lead), batching several leads per transaction. With outcomes
+// set, leads that really became opportunities or customers are moved there
+// as sales would have done.
+func loadHistory(ctx context.Context, a *app, writeKey string, cfg gen.Config, outcomes bool, tick func(int)) (int, error) {
+	var batch []segment.Message
+	type move struct {
+		email string
+		bant  *leadflow.BANT
+		to    []leadflow.Stage
+	}
+	var moves []move
+	count := 0
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		if err := a.flow.Ingest(ctx, writeKey, batch); err != nil {
+			return err
+		}
+		batch = batch[:0]
+		return nil
+	}
+	err := gen.Generate(cfg, func(rec *gen.Record) error {
+		batch = append(batch, identifyOf(&rec.Lead))
+		for i := range rec.Events {
+			batch = append(batch, messageOf(&rec.Events[i]))
+		}
+		count++
+		if outcomes {
+			o := rec.Outcome
+			mv := move{email: rec.Lead.Email}
+			if o.SQLAt != nil {
+				b := o.BANT
+				if b.Timeline != nil {
+					t := *b.Timeline
+					b.Timeline = &t
+				}
+				mv.bant = &b
+			}
+			if o.OpportunityAt != nil {
+				mv.to = append(mv.to, leadflow.StageOpportunity)
+			}
+			if o.WonAt != nil {
+				mv.to = append(mv.to, leadflow.StageCustomer)
+			} else if o.LostAt != nil {
+				mv.to = append(mv.to, leadflow.StageRecycled)
+			}
+			if mv.bant != nil || len(mv.to) > 0 {
+				moves = append(moves, mv)
+			}
+		}
+		if tick != nil {
+			tick(count)
+		}
+		if len(batch) >= 1000 {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	if err != nil {
+		return count, err
+	}
+	for _, mv := range moves {
+		l, err := a.db.FindLeadByEmail(ctx, mv.email)
+		if err != nil {
+			return count, err
+		}
+		if mv.bant != nil {
+			if _, err := a.flow.UpdateLead(ctx, l.ID, leadflow.LeadPatch{BANT: mv.bant}, "system:demo"); err != nil {
+				return count, err
+			}
+		}
+		for _, to := range mv.to {
+			reason := ""
+			if to == leadflow.StageRecycled {
+				reason = "deal lost"
+			}
+			if _, err := a.flow.MoveLead(ctx, l.ID, to, reason, flow.Actor("system:demo")); err != nil {
+				return count, err
+			}
+		}
+	}
+	return count, nil
+}
+
+func identifyOf(l *leadflow.Lead) segment.Message {
+	m := segment.Message{Type: leadflow.EventIdentify, MessageID: fmt.Sprintf("identify-%d", l.ID),
+		Timestamp: l.CreatedAt, ReceivedAt: l.CreatedAt,
+		Traits: map[string]any{"email": l.Email, "name": l.Name, "company": l.Company, "title": l.Title,
+			"industry": l.Industry, "employees": float64(l.Employees), "country": l.Country, "region": l.Region}}
+	if len(l.ExternalIDs) > 0 {
+		m.UserID = l.ExternalIDs[0]
+	}
+	if len(l.AnonymousIDs) > 0 {
+		m.AnonymousID = l.AnonymousIDs[0]
+	}
+	if !l.FirstTouch.IsZero() {
+		m.Context = map[string]any{"campaign": map[string]any{"source": l.FirstTouch.Source,
+			"medium": l.FirstTouch.Medium, "name": l.FirstTouch.Campaign}}
+	}
+	return m
+}
+
+func messageOf(e *leadflow.Event) segment.Message {
+	m := segment.Message{Type: e.Type, MessageID: e.MessageID, UserID: e.UserID, AnonymousID: e.AnonymousID,
+		Properties: e.Properties, Context: e.Context, Timestamp: e.Timestamp, ReceivedAt: e.Timestamp}
+	if e.Type == leadflow.EventTrack {
+		m.Event = e.Name
+	} else {
+		m.Name = e.Name
+	}
+	return m
+}

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/leadflow/leadflow/internal/server"
+	"github.com/leadflow/leadflow/internal/store"
+)
+
+func cmdServe(ctx context.Context, e env, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("serve", stderr)
+	var dbf dbFlags
+	dbf.register(fs, e)
+	addr := e("LEADFLOW_ADDR")
+	if addr == "" {
+		addr = ":8080"
+	}
+	fs.StringVar(&addr, "addr", addr, "listen address")
+	demo := fs.Bool("demo", false, "fill a fresh database with a demo company, model and history")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	logger := newLogger(stderr)
+	a, err := openApp(ctx, dbf, logger, true)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+
+	var creds *demoCredentials
+	if *demo {
+		if creds, err = seedDemo(ctx, a, stderr); err != nil {
+			return err
+		}
+	}
+
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	srv := &http.Server{
+		Handler: server.New(server.Deps{Flow: a.flow, DB: a.db, Logger: logger, Version: version}),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      120 * time.Second,
+		IdleTimeout:       120 * time.Second,
+	}
+	if err := a.queue.Start(ctx); err != nil {
+		ln.Close()
+		return err
+	}
+	url := "http://" + displayAddr(ln.Addr().String())
+	fmt.Fprintf(stdout, "leadflow %s listening on %s (database: %s)\n", version, url, describeDB(a.db, dbf))
+	if creds != nil {
+		fmt.Fprintf(stdout, "\nDemo company loaded.\n  write key (HTTP Basic user for %s/v1/*): %s\n  API key (Authorization: Bearer): %s\n  try: curl -H 'Authorization: Bearer %s' '%s/api/v1/leads?sort=-score&limit=5'\n\n",
+			url, creds.writeKey, creds.apiKey, creds.apiKey, url)
+	}
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+	case <-ctx.Done():
+	}
+	// Shutdown order: stop taking requests, finish the ones in flight,
+	// then let running jobs finish, then close the database.
+	logger.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		logger.Error("http shutdown", "err", err)
+	}
+	if err := a.queue.Stop(sctx); err != nil {
+		logger.Error("jobs shutdown", "err", err)
+	}
+	return nil
+}
+
+func displayAddr(a string) string {
+	host, port, err := net.SplitHostPort(a)
+	if err != nil {
+		return a
+	}
+	if host == "" || host == "::" || host == "0.0.0.0" {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+func describeDB(db *store.DB, f dbFlags) string {
+	if db.Dialect == store.Postgres {
+		if i := strings.Index(f.db, "@"); i > 0 {
+			return "postgres " + f.db[i+1:]
+		}
+		return "postgres"
+	}
+	if f.db != "" {
+		return "sqlite " + f.db
+	}
+	return "sqlite " + f.dataDir + "/leadflow.db"
+}

@@ -1,0 +1,290 @@
+package flow
+
+import (
+	"context"
+	"strings"
+
+	"github.com/leadflow/leadflow"
+	"github.com/leadflow/leadflow/internal/segment"
+	"github.com/leadflow/leadflow/internal/store"
+)
+
+// Ingest stores a request's messages and everything they cause in one
+// transaction: a retried message (same source and message id) is stored
+// once, and an error leaves nothing behind. It implements segment.Sink.
+func (f *Flow) Ingest(ctx context.Context, writeKey string, msgs []segment.Message) error {
+	src, err := f.db.SourceByWriteKey(ctx, writeKey)
+	if err != nil {
+		return err
+	}
+	return f.db.InTx(ctx, func(tx *store.Tx) error {
+		u, err := f.newUnit(ctx, tx)
+		if err != nil {
+			return err
+		}
+		for i := range msgs {
+			if err := u.message(ctx, src.ID, &msgs[i]); err != nil {
+				return err
+			}
+		}
+		return u.flush(ctx)
+	})
+}
+
+// message handles one Segment message inside the unit's transaction.
+func (u *unit) message(ctx context.Context, sourceID int64, m *segment.Message) error {
+	ev := m.ToEvent()
+	ev.SourceID = sourceID
+	pagePath(&ev)
+	var patch leadflow.LeadPatch
+	switch m.Type {
+	case leadflow.EventIdentify:
+		// A reserved trait of the wrong type stays in Traits (the patch
+		// still carries everything usable); refusing the event would lose it.
+		patch, _ = segment.TraitsPatch(m.Traits)
+	case leadflow.EventGroup:
+		patch = segment.GroupPatch(m.Traits)
+	}
+	st, err := u.resolve(ctx, m, patch)
+	if err != nil {
+		return err
+	}
+	if st != nil {
+		ev.LeadID = st.lead.ID
+	}
+	isNew, err := u.tx.InsertEvent(ctx, &ev)
+	if err != nil || !isNew || st == nil {
+		return err // a duplicate or an anonymous visit: nothing more to do
+	}
+	l := st.lead
+	if patch.Apply(l) {
+		st.dirty = true
+	}
+	if a := segment.AttributionOf(*m); !a.IsZero() {
+		if l.FirstTouch.IsZero() {
+			l.FirstTouch = a
+		}
+		l.LastTouch, st.dirty = a, true
+	}
+	if err := u.addEvent(ctx, st, &ev); err != nil {
+		return err
+	}
+	return u.qualify(ctx, st, &ev, "")
+}
+
+// resolve finds or creates the lead a message belongs to, linking its user
+// and anonymous ids and merging two leads that turn out to be one person.
+// It returns nil for an anonymous visitor that is not known yet.
+func (u *unit) resolve(ctx context.Context, m *segment.Message, patch leadflow.LeadPatch) (*leadState, error) {
+	var candidates []int64
+	lookup := func(kind, value string) error {
+		if value == "" {
+			return nil
+		}
+		id, err := u.tx.LeadIDByIdentity(ctx, kind, value)
+		if err == nil {
+			candidates = append(candidates, id)
+			return nil
+		}
+		if leadflow.ErrorCode(err) == leadflow.ENOTFOUND {
+			return nil
+		}
+		return err
+	}
+	if err := lookup(store.IdentityUser, m.UserID); err != nil {
+		return nil, err
+	}
+	email := ""
+	if patch.Email != nil {
+		email = store.NormalizeEmail(*patch.Email)
+	}
+	if email != "" {
+		l, err := u.tx.FindLeadByEmail(ctx, email)
+		if err == nil {
+			candidates = append(candidates, l.ID)
+		} else if leadflow.ErrorCode(err) != leadflow.ENOTFOUND {
+			return nil, err
+		}
+	}
+	if err := lookup(store.IdentityAnonymous, m.AnonymousID); err != nil {
+		return nil, err
+	}
+	if m.Type == leadflow.EventAlias {
+		// previousId is an earlier user id or an anonymous id.
+		if err := lookup(store.IdentityUser, m.PreviousID); err != nil {
+			return nil, err
+		}
+		if err := lookup(store.IdentityAnonymous, m.PreviousID); err != nil {
+			return nil, err
+		}
+	}
+
+	var st *leadState
+	var err error
+	switch {
+	case len(candidates) > 0:
+		if st, err = u.load(ctx, minID(candidates)); err != nil {
+			return nil, err
+		}
+		for _, other := range candidates {
+			if other != st.lead.ID {
+				if err := u.merge(ctx, st, other); err != nil {
+					return nil, err
+				}
+			}
+		}
+	case m.UserID != "" || email != "" || (m.Type == leadflow.EventIdentify && identifying(patch)):
+		l := &leadflow.Lead{Email: email, CreatedAt: m.Timestamp}
+		if l.CreatedAt.IsZero() || l.CreatedAt.After(u.tx.Now) {
+			l.CreatedAt = u.tx.Now
+		}
+		if err := u.tx.CreateLead(ctx, l); err != nil {
+			return nil, err
+		}
+		if st, err = u.state(ctx, l); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, nil
+	}
+	if err := u.link(ctx, st, store.IdentityUser, m.UserID); err != nil {
+		return nil, err
+	}
+	if err := u.link(ctx, st, store.IdentityAnonymous, m.AnonymousID); err != nil {
+		return nil, err
+	}
+	if m.Type == leadflow.EventAlias && m.PreviousID != "" && m.PreviousID != m.UserID {
+		if err := u.link(ctx, st, store.IdentityAnonymous, m.PreviousID); err != nil {
+			return nil, err
+		}
+	}
+	return st, nil
+}
+
+// identifying reports whether identify traits say who the person is even
+// without an email or user id.
+func identifying(p leadflow.LeadPatch) bool {
+	return p.Name != nil && strings.TrimSpace(*p.Name) != "" || p.Phone != nil && *p.Phone != ""
+}
+
+// link records an identity of the lead; a new anonymous id brings the
+// visitor's earlier events into the lead and scores them.
+func (u *unit) link(ctx context.Context, st *leadState, kind, value string) error {
+	if value == "" {
+		return nil
+	}
+	isNew, err := u.tx.AddIdentity(ctx, kind, value, st.lead.ID)
+	if err != nil || !isNew || kind != store.IdentityAnonymous {
+		return err
+	}
+	events, err := u.tx.AttachAnonymous(ctx, value, st.lead.ID)
+	if err != nil {
+		return err
+	}
+	for i := range events {
+		if err := u.addEvent(ctx, st, &events[i]); err != nil {
+			return err
+		}
+	}
+	if len(events) > 0 {
+		st.dirty = true
+	}
+	return nil
+}
+
+// merge folds lead `other` into st: identities, events, hits and history
+// move over, empty attributes are filled from the other lead, and the
+// further stage wins.
+func (u *unit) merge(ctx context.Context, st *leadState, other int64) error {
+	ost, err := u.load(ctx, other)
+	if err != nil {
+		return err
+	}
+	into, from := st.lead, ost.lead
+	fill := func(dst *string, src string) {
+		if *dst == "" {
+			*dst = src
+		}
+	}
+	if into.Email == "" && from.Email != "" {
+		// The unique email index would refuse two rows with one email.
+		if err := u.tx.UpdateLead(ctx, &leadflow.Lead{ID: from.ID, Stage: from.Stage, StageAt: from.StageAt,
+			CreatedAt: from.CreatedAt}); err != nil {
+			return err
+		}
+		into.Email = from.Email
+	}
+	fill(&into.Name, from.Name)
+	fill(&into.Company, from.Company)
+	fill(&into.Title, from.Title)
+	fill(&into.Industry, from.Industry)
+	fill(&into.Country, from.Country)
+	fill(&into.Region, from.Region)
+	fill(&into.Phone, from.Phone)
+	if into.Employees == 0 {
+		into.Employees = from.Employees
+	}
+	if into.FirstTouch.IsZero() || (!from.FirstTouch.IsZero() && from.CreatedAt.Before(into.CreatedAt)) {
+		into.FirstTouch = from.FirstTouch
+	}
+	if from.CreatedAt.Before(into.CreatedAt) {
+		into.CreatedAt = from.CreatedAt
+	}
+	for k, v := range from.Traits {
+		if _, ok := into.Traits[k]; !ok {
+			if into.Traits == nil {
+				into.Traits = map[string]any{}
+			}
+			into.Traits[k] = v
+		}
+	}
+	if from.Stage.Rank() > into.Stage.Rank() {
+		into.Stage, into.StageAt = from.Stage, from.StageAt
+	}
+	if into.Owner == "" {
+		into.Owner = from.Owner
+	}
+	if err := u.tx.MergeLeads(ctx, into.ID, from.ID); err != nil {
+		return err
+	}
+	u.forget(from.ID)
+	st.hits = append(st.hits, ost.hits...)
+	st.dirty = true
+	if ost.lead.ModelVersion != u.act.Version || st.lead.ModelVersion != u.act.Version {
+		return u.rematch(ctx, st)
+	}
+	return nil
+}
+
+func minID(ids []int64) int64 {
+	m := ids[0]
+	for _, id := range ids[1:] {
+		if id < m {
+			m = id
+		}
+	}
+	return m
+}
+
+// pagePath copies context.page.path into a page event's properties when
+// the client only filled the context, so rules over event.properties.path
+// see every page view.
+func pagePath(ev *leadflow.Event) {
+	if ev.Type != leadflow.EventPage {
+		return
+	}
+	if _, ok := ev.Properties["path"]; ok {
+		return
+	}
+	page, _ := ev.Context["page"].(map[string]any)
+	path, ok := page["path"].(string)
+	if !ok || path == "" {
+		return
+	}
+	props := make(map[string]any, len(ev.Properties)+1)
+	for k, v := range ev.Properties {
+		props[k] = v
+	}
+	props["path"] = path
+	ev.Properties = props
+}

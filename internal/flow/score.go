@@ -1,0 +1,171 @@
+package flow
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/leadflow/leadflow"
+	"github.com/leadflow/leadflow/internal/jobs"
+	"github.com/leadflow/leadflow/internal/lifecycle"
+	"github.com/leadflow/leadflow/internal/scoring"
+	"github.com/leadflow/leadflow/internal/store"
+)
+
+// unit is the work of one transaction: the active model, a matcher that
+// memoizes rule results, and the leads touched so far (written once at the
+// end).
+type unit struct {
+	f       *Flow
+	tx      *store.Tx
+	act     Active
+	matcher *scoring.Matcher
+	leads   map[int64]*leadState
+	order   []int64
+}
+
+type leadState struct {
+	lead  *leadflow.Lead
+	hits  []scoring.Hit
+	dirty bool
+}
+
+func (f *Flow) newUnit(ctx context.Context, tx *store.Tx) (*unit, error) {
+	act, err := f.active(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	return &unit{f: f, tx: tx, act: act, matcher: act.Model.NewMatcher(), leads: map[int64]*leadState{}}, nil
+}
+
+// state returns the working state of a lead, loading its hits; a lead last
+// scored under another model version has its events matched again.
+func (u *unit) state(ctx context.Context, l *leadflow.Lead) (*leadState, error) {
+	if st, ok := u.leads[l.ID]; ok {
+		return st, nil
+	}
+	st := &leadState{lead: l}
+	if l.ModelVersion == u.act.Version {
+		stored, err := u.tx.HitsOfLead(ctx, l.ID)
+		if err != nil {
+			return nil, err
+		}
+		st.hits = make([]scoring.Hit, len(stored))
+		for i, h := range stored {
+			st.hits[i] = scoring.Hit{Rule: h.Rule, EventID: h.EventID, EventName: h.Label, At: h.At, Points: h.Points}
+		}
+	} else if err := u.rematch(ctx, st); err != nil {
+		return nil, err
+	}
+	u.leads[l.ID] = st
+	u.order = append(u.order, l.ID)
+	return st, nil
+}
+
+// load finds a lead by id and returns its state.
+func (u *unit) load(ctx context.Context, id int64) (*leadState, error) {
+	if st, ok := u.leads[id]; ok {
+		return st, nil
+	}
+	l, err := u.tx.FindLead(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return u.state(ctx, l)
+}
+
+// forget drops a lead from the unit (after it was merged away).
+func (u *unit) forget(id int64) { delete(u.leads, id) }
+
+// rematch matches every event of the lead against the active model and
+// replaces its stored hits.
+func (u *unit) rematch(ctx context.Context, st *leadState) error {
+	events, err := u.tx.EventsOfLead(ctx, st.lead.ID)
+	if err != nil {
+		return err
+	}
+	st.hits = st.hits[:0]
+	for i := range events {
+		st.hits = u.matcher.Match(st.lead, &events[i], st.hits)
+	}
+	st.lead.ModelVersion = u.act.Version
+	st.dirty = true
+	return u.tx.ReplaceHits(ctx, st.lead.ID, toStoreHits(st.hits))
+}
+
+func toStoreHits(hits []scoring.Hit) []store.Hit {
+	out := make([]store.Hit, len(hits))
+	for i, h := range hits {
+		out[i] = store.Hit{EventID: h.EventID, Rule: h.Rule, At: h.At, Points: h.Points, Label: h.EventName}
+	}
+	return out
+}
+
+// addEvent matches a stored event and records its hits.
+func (u *unit) addEvent(ctx context.Context, st *leadState, ev *leadflow.Event) error {
+	n := len(st.hits)
+	st.hits = u.matcher.Match(st.lead, ev, st.hits)
+	if len(st.hits) == n {
+		return nil
+	}
+	return u.tx.InsertHits(ctx, st.lead.ID, toStoreHits(st.hits[n:]))
+}
+
+// score recomputes the lead's score as of the transaction time.
+func (u *unit) score(st *leadState) scoring.Result {
+	m := u.act.Model
+	r := m.Score(m.Fit(st.lead, u.tx.Now), st.hits, u.tx.Now)
+	l := st.lead
+	if l.Score != r.Score || l.FitScore != r.Fit || l.BehaviorScore != r.Behavior || !l.NextDecayAt.Equal(r.NextChange) {
+		st.dirty = true
+	}
+	l.Score, l.FitScore, l.BehaviorScore = r.Score, r.Fit, r.Behavior
+	l.ScoredAt, l.NextDecayAt, l.ModelVersion = u.tx.Now, r.NextChange, u.act.Version
+	return r
+}
+
+// qualify scores the lead and applies the automatic stage rules with the
+// triggering event (nil when the change was not an event).
+func (u *unit) qualify(ctx context.Context, st *leadState, ev *leadflow.Event, cause string) error {
+	r := u.score(st)
+	holds := u.act.Model.Stages(st.lead, r, ev, u.tx.Now)
+	to, rule, ok := lifecycle.Advance(st.lead.Stage, holds)
+	if !ok {
+		return nil
+	}
+	if cause == "" {
+		cause = fmt.Sprintf("rule %s (model v%d)", rule, u.act.Version)
+	}
+	return u.transition(ctx, st, to, cause, "", r)
+}
+
+// transition moves the lead, records the transition with a snapshot of the
+// score explanation and enqueues its notification job.
+func (u *unit) transition(ctx context.Context, st *leadState, to leadflow.Stage, cause, reason string, r scoring.Result) error {
+	expl, err := json.Marshal(r.Explanation)
+	if err != nil {
+		return leadflow.Internal(err, "explanation")
+	}
+	t := &leadflow.Transition{LeadID: st.lead.ID, From: st.lead.Stage, To: to, At: u.tx.Now, Cause: cause,
+		Reason: reason, Score: r.Score, Explanation: expl}
+	if err := u.tx.InsertTransition(ctx, t); err != nil {
+		return err
+	}
+	st.lead.Stage, st.lead.StageAt, st.dirty = to, u.tx.Now, true
+	return u.f.queue.Insert(ctx, u.tx, jobs.TransitionArgs{TransitionID: t.ID, LeadID: t.LeadID, From: t.From, To: t.To, Cause: cause})
+}
+
+// flush writes every changed lead.
+func (u *unit) flush(ctx context.Context) error {
+	for _, id := range u.order {
+		st, ok := u.leads[id]
+		if !ok || !st.dirty {
+			continue
+		}
+		if err := u.tx.UpdateLead(ctx, st.lead); err != nil {
+			return err
+		}
+		st.dirty = false
+	}
+	return nil
+}

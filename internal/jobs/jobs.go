@@ -1,0 +1,167 @@
+// Package jobs runs leadflow's side effects and timers on River, on the
+// same database as the data: a job is inserted in the transaction of the
+// change that causes it, so both commit or neither does.
+package jobs
+
+import (
+	"context"
+	"database/sql"
+	"log/slog"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+
+	"github.com/leadflow/leadflow"
+	"github.com/leadflow/leadflow/internal/store"
+)
+
+// TransitionArgs is emitted for every stage change; notifications (webhooks,
+// email, chat) consume it.
+type TransitionArgs struct {
+	TransitionID int64          `json:"transition_id"`
+	LeadID       int64          `json:"lead_id"`
+	From         leadflow.Stage `json:"from"`
+	To           leadflow.Stage `json:"to"`
+	Cause        string         `json:"cause"`
+}
+
+// Kind implements river.JobArgs.
+func (TransitionArgs) Kind() string { return "lead_transition" }
+
+// RescoreArgs asks for a rescore of every lead under the active model.
+type RescoreArgs struct {
+	RunID int64 `json:"run_id"`
+}
+
+// Kind implements river.JobArgs.
+func (RescoreArgs) Kind() string { return "rescore" }
+
+// InsertOpts: one rescore at a time.
+func (RescoreArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{MaxAttempts: 10, Queue: QueueRescore}
+}
+
+// DecaySweepArgs re-scores leads whose events crossed a decay step.
+type DecaySweepArgs struct{}
+
+// Kind implements river.JobArgs.
+func (DecaySweepArgs) Kind() string { return "decay_sweep" }
+
+// Queues.
+const (
+	QueueRescore = "rescore"
+)
+
+// Handlers are the functions the workers call; the flow package provides them.
+type Handlers struct {
+	Transition func(ctx context.Context, args TransitionArgs) error
+	Rescore    func(ctx context.Context, runID int64) error
+	DecaySweep func(ctx context.Context) error
+}
+
+// Queue is the River client bound to leadflow's database.
+type Queue struct {
+	client *river.Client[*sql.Tx]
+	work   bool
+}
+
+func driver(db *store.DB) riverdriver.Driver[*sql.Tx] {
+	if db.Dialect == store.Postgres {
+		return riverdatabasesql.New(db.Write)
+	}
+	return riversqlite.New(db.Write)
+}
+
+// Migrate applies River's own migrations.
+func Migrate(ctx context.Context, db *store.DB) error {
+	m, err := rivermigrate.New(driver(db), nil)
+	if err != nil {
+		return leadflow.Internal(err, "river migrator")
+	}
+	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return leadflow.Internal(err, "river migrate")
+	}
+	return nil
+}
+
+// Config tunes the queue.
+type Config struct {
+	Logger *slog.Logger
+	// DecayInterval is how often the decay sweep runs; default one minute.
+	DecayInterval time.Duration
+}
+
+// New returns a queue that works jobs with h. A zero Handlers gives an
+// insert-only queue (for CLI commands).
+func New(db *store.DB, h *Handlers, cfg Config) (*Queue, error) {
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	rc := &river.Config{Logger: logger}
+	if h != nil {
+		workers := river.NewWorkers()
+		river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[TransitionArgs]) error {
+			if h.Transition == nil {
+				return nil
+			}
+			return h.Transition(ctx, j.Args)
+		}))
+		river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[RescoreArgs]) error {
+			return h.Rescore(ctx, j.Args.RunID)
+		}))
+		river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[DecaySweepArgs]) error {
+			return h.DecaySweep(ctx)
+		}))
+		interval := cfg.DecayInterval
+		if interval <= 0 {
+			interval = time.Minute
+		}
+		rc.Workers = workers
+		rc.Queues = map[string]river.QueueConfig{
+			river.QueueDefault: {MaxWorkers: 4},
+			QueueRescore:       {MaxWorkers: 1},
+		}
+		rc.PeriodicJobs = []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(interval),
+			func() (river.JobArgs, *river.InsertOpts) { return DecaySweepArgs{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true})}
+		// Measured in PERFORMANCE.md: River's defaults make SQLite jobs
+		// trickle out at ~100/s; these keep pace with inserts.
+		rc.FetchCooldown = 5 * time.Millisecond
+		rc.FetchPollInterval = 50 * time.Millisecond
+	}
+	c, err := river.NewClient(driver(db), rc)
+	if err != nil {
+		return nil, leadflow.Internal(err, "river client")
+	}
+	return &Queue{client: c, work: h != nil}, nil
+}
+
+// Insert enqueues a job inside tx.
+func (q *Queue) Insert(ctx context.Context, tx *store.Tx, args river.JobArgs) error {
+	_, err := q.client.InsertTx(ctx, tx.Tx, args, nil)
+	return leadflow.Internal(err, "enqueue "+args.Kind())
+}
+
+// Start starts working jobs (no-op for an insert-only queue).
+func (q *Queue) Start(ctx context.Context) error {
+	if !q.work {
+		return nil
+	}
+	return leadflow.Internal(q.client.Start(ctx), "start jobs")
+}
+
+// Stop waits for running jobs to finish, up to the context's deadline.
+func (q *Queue) Stop(ctx context.Context) error {
+	if !q.work {
+		return nil
+	}
+	return q.client.Stop(ctx)
+}
+
+// Client exposes the River client (for tests and subscriptions).
+func (q *Queue) Client() *river.Client[*sql.Tx] { return q.client }
