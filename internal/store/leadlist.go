@@ -139,9 +139,15 @@ func (db *DB) FindLeads(ctx context.Context, f LeadFilter) ([]leadflow.Lead, str
 	if err := rows.Err(); err != nil {
 		return nil, "", wrapDB(err, "list leads")
 	}
+	hasMore := len(out) > limit
 	next := ""
 	if len(out) > limit {
 		out = out[:limit]
+	}
+	if err := db.fillIdentitiesOf(ctx, out); err != nil {
+		return nil, "", err
+	}
+	if len(out) == limit && hasMore {
 		last := out[limit-1]
 		switch col {
 		case "score":
@@ -169,4 +175,38 @@ func decodeCursor(c string) (string, int64, error) {
 		}
 	}
 	return "", 0, leadflow.Invalidf("cursor", "malformed cursor")
+}
+
+// fillIdentitiesOf loads the external and anonymous ids of a page of leads
+// with one query.
+func (db *DB) fillIdentitiesOf(ctx context.Context, leads []leadflow.Lead) error {
+	if len(leads) == 0 {
+		return nil
+	}
+	idx := make(map[int64]int, len(leads))
+	ph := make([]string, len(leads))
+	args := make([]any, len(leads))
+	for i, l := range leads {
+		idx[l.ID], ph[i], args[i] = i, "?", l.ID
+	}
+	q := "SELECT lead_id, kind, value FROM lead_identities WHERE lead_id IN (" + strings.Join(ph, ",") + ") ORDER BY created_at, value"
+	rows, err := db.Read.QueryContext(ctx, db.Dialect.Rebind(q), args...)
+	if err != nil {
+		return wrapDB(err, "identities")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var kind, value string
+		if err := rows.Scan(&id, &kind, &value); err != nil {
+			return wrapDB(err, "identities")
+		}
+		l := &leads[idx[id]]
+		if kind == IdentityUser {
+			l.ExternalIDs = append(l.ExternalIDs, value)
+		} else {
+			l.AnonymousIDs = append(l.AnonymousIDs, value)
+		}
+	}
+	return wrapDB(rows.Err(), "identities")
 }
