@@ -309,3 +309,39 @@ func asError(err error, target **leadflow.Error) bool {
 	}
 	return ok
 }
+
+func TestExpiryRecyclesStaleMQL(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		b := setup(t, db)
+		ctx := context.Background()
+		b.ingest(t, identify("u1", b.now, map[string]any{"email": "stale@x.jp", "industry": "it"}),
+			msg(leadflow.EventTrack, "u1", "Seminar Attended", b.now, nil),
+			msg(leadflow.EventTrack, "u1", "Document Downloaded", b.now, nil),
+			msg(leadflow.EventPage, "u1", "Pricing", b.now, map[string]any{"path": "/pricing"}))
+		if l := b.lead(t, "stale@x.jp"); l.Stage != leadflow.StageMQL || l.Score != 55 {
+			t.Fatalf("before: %v %s", l.Score, l.Stage)
+		}
+		// 20 days on, nothing has decayed and the MQL is not old enough.
+		b.now = b.now.Add(20 * 24 * time.Hour)
+		if err := b.flow.DecaySweep(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if l := b.lead(t, "stale@x.jp"); l.Stage != leadflow.StageMQL {
+			t.Fatalf("expired too early: %s", l.Stage)
+		}
+		// 181 days after the events, behavior counts nothing: 10 < 40, in MQL for 30+ days.
+		b.now = b.now.Add(161 * 24 * time.Hour)
+		if err := b.flow.DecaySweep(ctx); err != nil {
+			t.Fatal(err)
+		}
+		l := b.lead(t, "stale@x.jp")
+		if l.Stage != leadflow.StageRecycled || l.Score != 10 {
+			t.Fatalf("after expiry: %v %s", l.Score, l.Stage)
+		}
+		ts, _ := db.TransitionsOfLead(ctx, l.ID)
+		last := ts[len(ts)-1]
+		if !strings.HasPrefix(last.Cause, "expiry stale-mql") || last.Reason == "" {
+			t.Fatalf("expiry transition: %+v", last)
+		}
+	})
+}
