@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -44,11 +45,10 @@ func setup(t *testing.T, db *store.DB) *bundle {
 	return b
 }
 
-var msgSeq int
+var msgSeq atomic.Int64
 
 func msg(typ leadflow.EventType, userID, name string, at time.Time, props map[string]any) segment.Message {
-	msgSeq++
-	m := segment.Message{Type: typ, UserID: userID, MessageID: fmt.Sprintf("m-%d-%d", time.Now().UnixNano(), msgSeq),
+	m := segment.Message{Type: typ, UserID: userID, MessageID: fmt.Sprintf("m-%d", msgSeq.Add(1)),
 		Timestamp: at, ReceivedAt: at, Properties: props}
 	if typ == leadflow.EventTrack {
 		m.Event = name

@@ -185,6 +185,14 @@ func (u *unit) link(ctx context.Context, st *leadState, kind, value string) erro
 		if err := u.addEvent(ctx, st, &events[i]); err != nil {
 			return err
 		}
+		// The visitor's first visit is the lead's first touch.
+		a := segment.AttributionOf(segment.Message{Context: events[i].Context, Properties: events[i].Properties})
+		if !a.IsZero() && (st.lead.FirstTouch.IsZero() || events[i].Timestamp.Before(st.lead.CreatedAt)) {
+			st.lead.FirstTouch = a
+			if events[i].Timestamp.Before(st.lead.CreatedAt) {
+				st.lead.CreatedAt = events[i].Timestamp
+			}
+		}
 	}
 	if len(events) > 0 {
 		st.dirty = true

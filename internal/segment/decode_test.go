@@ -42,8 +42,13 @@ func TestDecodeTimestamp(t *testing.T) {
 			want:   receivedAt.Add(-time.Minute),
 		},
 		{
-			name:   "sentAt corrects a slow clock, originalTimestamp first",
+			name:   "an explicit timestamp next to originalTimestamp is kept (RudderStack)",
 			fields: `"originalTimestamp":"2024-05-01T09:00:00+09:00","timestamp":"2020-01-01T00:00:00Z","sentAt":"2024-05-01T09:00:02+09:00"`,
+			want:   time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC),
+		},
+		{
+			name:   "sentAt corrects a slow clock from originalTimestamp",
+			fields: `"originalTimestamp":"2024-05-01T09:00:00+09:00","sentAt":"2024-05-01T09:00:02+09:00"`,
 			want:   receivedAt.Add(-2 * time.Second),
 		},
 		{

@@ -37,10 +37,32 @@ type stamps struct {
 // known, the client's clock is assumed off by a constant, so the time is
 // receivedAt − (sentAt − originalTimestamp), with timestamp standing in for
 // a missing originalTimestamp. Without sentAt the given time is trusted;
-// without any time the event happened when it was received. It returns the
-// name of the field that does not parse.
+// without any time the event happened when it was received.
+//
+// A message with both timestamp and originalTimestamp (RudderStack's SDKs
+// send the caller's timestamp, e.g. a backdated import, next to the call
+// time) keeps timestamp as given, as RudderStack's own server does. It
+// returns the name of the field that does not parse.
 func (s stamps) correct(receivedAt time.Time) (time.Time, string) {
 	var base time.Time
+	if s.originalTimestamp != "" && s.timestamp != "" {
+		ts, ok := parseTime(s.timestamp)
+		if !ok {
+			return time.Time{}, "timestamp"
+		}
+		ot, ok := parseTime(s.originalTimestamp)
+		if !ok {
+			return time.Time{}, "originalTimestamp"
+		}
+		if !ts.Equal(ot) {
+			if s.sentAt != "" {
+				if _, ok := parseTime(s.sentAt); !ok {
+					return time.Time{}, "sentAt"
+				}
+			}
+			return ts.UTC(), ""
+		}
+	}
 	switch {
 	case s.originalTimestamp != "":
 		t, ok := parseTime(s.originalTimestamp)
@@ -48,11 +70,6 @@ func (s stamps) correct(receivedAt time.Time) (time.Time, string) {
 			return time.Time{}, "originalTimestamp"
 		}
 		base = t
-		if s.timestamp != "" { // still reject garbage in the unused field
-			if _, ok := parseTime(s.timestamp); !ok {
-				return time.Time{}, "timestamp"
-			}
-		}
 	case s.timestamp != "":
 		t, ok := parseTime(s.timestamp)
 		if !ok {
