@@ -40,6 +40,7 @@ type Lead struct {
 	NextDecayAt  time.Time `json:"-"`
 	ModelVersion int       `json:"model_version"`
 	Owner        string    `json:"owner,omitempty"`
+	Team         string    `json:"team,omitempty"`
 
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`

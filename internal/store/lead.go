@@ -31,7 +31,7 @@ func scanLead(r rowScanner) (*leadflow.Lead, error) {
 	err := r.Scan(&l.ID, &email, &l.Name, &l.Company, &l.Title, &l.Industry, &l.Employees,
 		&l.Country, &l.Region, &l.Phone, &ft, &lt, &l.Consent, &l.Unsubscribed, &traits, &bant,
 		&stage, &stageAt, &l.Score, &l.FitScore, &l.BehaviorScore, &scoredAt, &nextDecay,
-		&l.ModelVersion, &l.Owner, &created, &updated)
+		&l.ModelVersion, &l.Owner, &l.Team, &created, &updated)
 	if err != nil {
 		return nil, wrapDB(err, "scan lead")
 	}
@@ -161,7 +161,7 @@ func leadArgs(l *leadflow.Lead) []any {
 		l.FirstTouch.Source, l.FirstTouch.Campaign, l.Consent, l.Unsubscribed,
 		jsonText(l.Traits), jsonText(l.BANT), string(l.Stage), us(l.StageAt),
 		l.Score, l.FitScore, l.BehaviorScore, us(l.ScoredAt), nullTime(l.NextDecayAt),
-		l.ModelVersion, l.Owner}
+		l.ModelVersion, l.Owner, l.Team}
 }
 
 // CreateLead inserts l and sets its id and times. A duplicate email is

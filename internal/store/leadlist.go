@@ -15,6 +15,7 @@ import (
 type LeadFilter struct {
 	Stage        []leadflow.Stage
 	Owner        string
+	Team         string
 	ScoreMin     *float64
 	ScoreMax     *float64
 	UpdatedSince time.Time
@@ -70,6 +71,9 @@ func (db *DB) FindLeads(ctx context.Context, f LeadFilter) ([]leadflow.Lead, str
 	if f.Owner != "" {
 		add("owner = ?", f.Owner)
 	}
+	if f.Team != "" {
+		add("team = ?", f.Team)
+	}
 	if f.ScoreMin != nil {
 		add("score >= ?", *f.ScoreMin)
 	}
@@ -121,7 +125,7 @@ func (db *DB) FindLeads(ctx context.Context, f LeadFilter) ([]leadflow.Lead, str
 	q := `SELECT id, email, name, company, title, industry, employees, country, region, phone,
        first_touch, last_touch, consent, unsubscribed, traits, bant, stage, stage_at,
        score, fit_score, behavior_score, scored_at, next_decay_at, model_version, owner,
-       created_at, updated_at FROM leads WHERE ` + strings.Join(where, " AND ") +
+       team, created_at, updated_at FROM leads WHERE ` + strings.Join(where, " AND ") +
 		fmt.Sprintf(" ORDER BY %s %s, id %s LIMIT %d", col, dir, dir, limit+1)
 	rows, err := db.Read.QueryContext(ctx, db.Dialect.Rebind(q), args...)
 	if err != nil {

@@ -4,14 +4,14 @@
 SELECT id, email, name, company, title, industry, employees, country, region, phone,
        first_touch, last_touch, consent, unsubscribed, traits, bant, stage, stage_at,
        score, fit_score, behavior_score, scored_at, next_decay_at, model_version, owner,
-       created_at, updated_at
+       team, created_at, updated_at
 FROM leads WHERE id = ? AND erased_at IS NULL
 
 -- name: LeadByEmail
 SELECT id, email, name, company, title, industry, employees, country, region, phone,
        first_touch, last_touch, consent, unsubscribed, traits, bant, stage, stage_at,
        score, fit_score, behavior_score, scored_at, next_decay_at, model_version, owner,
-       created_at, updated_at
+       team, created_at, updated_at
 FROM leads WHERE email = ? AND erased_at IS NULL
 
 -- name: LeadIDByIdentity
@@ -20,9 +20,9 @@ SELECT lead_id FROM lead_identities WHERE kind = ? AND value = ?
 -- name: LeadInsert
 INSERT INTO leads (email, name, company, title, industry, employees, country, region, phone,
        first_touch, last_touch, source, campaign, consent, unsubscribed, traits, bant, stage, stage_at,
-       score, fit_score, behavior_score, scored_at, next_decay_at, model_version, owner,
+       score, fit_score, behavior_score, scored_at, next_decay_at, model_version, owner, team,
        created_at, updated_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 RETURNING id
 
 -- name: LeadUpdate
@@ -30,7 +30,7 @@ UPDATE leads SET email = ?, name = ?, company = ?, title = ?, industry = ?, empl
        country = ?, region = ?, phone = ?, first_touch = ?, last_touch = ?, source = ?, campaign = ?,
        consent = ?, unsubscribed = ?, traits = ?, bant = ?, stage = ?, stage_at = ?,
        score = ?, fit_score = ?, behavior_score = ?, scored_at = ?, next_decay_at = ?,
-       model_version = ?, owner = ?, updated_at = ?
+       model_version = ?, owner = ?, team = ?, updated_at = ?
 WHERE id = ?
 
 -- name: LeadScoreUpdate
