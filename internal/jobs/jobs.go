@@ -61,6 +61,9 @@ type Handlers struct {
 	Transition func(ctx context.Context, args TransitionArgs) error
 	Rescore    func(ctx context.Context, runID int64) error
 	DecaySweep func(ctx context.Context) error
+	// Register adds the workers of other packages (notifications, SLA
+	// timers); each package defines its own job args and workers.
+	Register []func(w *river.Workers)
 }
 
 // Queue is the River client bound to leadflow's database.
@@ -117,6 +120,9 @@ func New(db *store.DB, h *Handlers, cfg Config) (*Queue, error) {
 		river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[DecaySweepArgs]) error {
 			return h.DecaySweep(ctx)
 		}))
+		for _, reg := range h.Register {
+			reg(workers)
+		}
 		interval := cfg.DecayInterval
 		if interval <= 0 {
 			interval = time.Minute
