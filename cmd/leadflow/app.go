@@ -49,8 +49,9 @@ func openApp(ctx context.Context, f dbFlags, logger *slog.Logger, work bool) (*a
 		handlers = &jobs.Handlers{
 			Transition: func(ctx context.Context, args jobs.TransitionArgs) error {
 				logger.Info("lead stage changed", "lead", args.LeadID, "from", args.From, "to", args.To, "cause", args.Cause)
-				return nil
+				return a.flow.HandleTransition(ctx, args)
 			},
+			Event:      func(ctx context.Context, args jobs.EventArgs) error { return a.flow.HandleEvent(ctx, args) },
 			Rescore:    func(ctx context.Context, runID int64) error { return a.flow.Rescore(ctx, runID) },
 			DecaySweep: func(ctx context.Context) error { return a.flow.DecaySweep(ctx) },
 		}

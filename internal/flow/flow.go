@@ -12,6 +12,7 @@ import (
 
 	"github.com/leadflow/leadflow"
 	"github.com/leadflow/leadflow/internal/jobs"
+	"github.com/leadflow/leadflow/internal/notify"
 	"github.com/leadflow/leadflow/internal/scoring"
 	"github.com/leadflow/leadflow/internal/store"
 )
@@ -24,6 +25,9 @@ type Flow struct {
 
 	mu     sync.Mutex
 	models map[int]*scoring.Model // compiled models by version
+
+	emitter notify.Emitter // nil: notifications are dropped (CLI commands)
+	handoff handoffSources
 }
 
 // New returns a flow on db that enqueues side effects on queue.

@@ -32,6 +32,19 @@ type TransitionArgs struct {
 // Kind implements river.JobArgs.
 func (TransitionArgs) Kind() string { return "lead_transition" }
 
+// EventArgs asks for the notifications of a lead event other than a stage
+// change (assignment, touch, deal update); the worker builds the handoff
+// context and fans the event out to webhooks, email and chat.
+type EventArgs struct {
+	Type   string         `json:"type"`
+	LeadID int64          `json:"lead_id"`
+	Owner  string         `json:"owner,omitempty"`
+	Data   map[string]any `json:"data,omitempty"`
+}
+
+// Kind implements river.JobArgs.
+func (EventArgs) Kind() string { return "lead_event" }
+
 // RescoreArgs asks for a rescore of every lead under the active model.
 type RescoreArgs struct {
 	RunID int64 `json:"run_id"`
@@ -59,6 +72,7 @@ const (
 // Handlers are the functions the workers call; the flow package provides them.
 type Handlers struct {
 	Transition func(ctx context.Context, args TransitionArgs) error
+	Event      func(ctx context.Context, args EventArgs) error
 	Rescore    func(ctx context.Context, runID int64) error
 	DecaySweep func(ctx context.Context) error
 	// Register adds the workers of other packages (notifications, SLA
@@ -113,6 +127,12 @@ func New(db *store.DB, h *Handlers, cfg Config) (*Queue, error) {
 				return nil
 			}
 			return h.Transition(ctx, j.Args)
+		}))
+		river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[EventArgs]) error {
+			if h.Event == nil {
+				return nil
+			}
+			return h.Event(ctx, j.Args)
 		}))
 		river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[RescoreArgs]) error {
 			return h.Rescore(ctx, j.Args.RunID)

@@ -25,6 +25,7 @@ func (s *Server) routes() {
 	s.registerModel()
 	s.registerImport()
 	s.registerKeys()
+	s.registerSales()
 
 	// Anything else under /api/ is a problem+json 404, not an HTML page.
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {

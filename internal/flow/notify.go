@@ -1,0 +1,60 @@
+package flow
+
+import (
+	"context"
+
+	"github.com/leadflow/leadflow"
+	"github.com/leadflow/leadflow/internal/jobs"
+	"github.com/leadflow/leadflow/internal/notify"
+	"github.com/leadflow/leadflow/internal/store"
+)
+
+// SetEmitter sets where notifications go (webhooks, email, chat).
+func (f *Flow) SetEmitter(e notify.Emitter) { f.emitter = e }
+
+// HandleTransition is the worker of a stage change: it sends
+// lead.stage_changed (and lead.recycled for a recycle) with the handoff
+// context to every channel.
+func (f *Flow) HandleTransition(ctx context.Context, args jobs.TransitionArgs) error {
+	data := map[string]any{"transition": map[string]any{"id": args.TransitionID, "from": args.From, "to": args.To, "cause": args.Cause}}
+	types := []string{notify.LeadStageChanged}
+	if args.To == leadflow.StageRecycled {
+		types = append(types, notify.LeadRecycled)
+	}
+	return f.fanOut(ctx, args.LeadID, "", types, data)
+}
+
+// HandleEvent is the worker of other lead events (assigned, touch, deal).
+func (f *Flow) HandleEvent(ctx context.Context, args jobs.EventArgs) error {
+	return f.fanOut(ctx, args.LeadID, args.Owner, []string{args.Type}, args.Data)
+}
+
+func (f *Flow) fanOut(ctx context.Context, leadID int64, owner string, types []string, extra map[string]any) error {
+	if f.emitter == nil {
+		return nil
+	}
+	h, err := f.Handoff(ctx, leadID)
+	if leadflow.ErrorCode(err) == leadflow.ENOTFOUND {
+		return nil // erased since: nothing to say
+	} else if err != nil {
+		return err
+	}
+	data, err := h.Map()
+	if err != nil {
+		return err
+	}
+	for k, v := range extra {
+		data[k] = v
+	}
+	if owner == "" {
+		owner = h.Owner
+	}
+	return f.db.InTx(ctx, func(tx *store.Tx) error {
+		for _, t := range types {
+			if err := f.emitter.Emit(ctx, tx, notify.Event{Type: t, LeadID: leadID, At: tx.Now, Data: data, Owner: owner}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
