@@ -227,4 +227,3 @@ func content(events []leadflow.Event) []Content {
 	}
 	return out
 }
-

@@ -197,4 +197,3 @@ func (u *unit) afterTouch(ctx context.Context, st *leadState, actor string) erro
 	_ = actor
 	return nil
 }
-
