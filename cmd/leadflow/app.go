@@ -7,7 +7,11 @@ import (
 	"log/slog"
 
 	"github.com/leadflow/leadflow/internal/flow"
+	"github.com/riverqueue/river"
+
 	"github.com/leadflow/leadflow/internal/jobs"
+	"github.com/leadflow/leadflow/internal/notify"
+	"github.com/leadflow/leadflow/internal/sla"
 	"github.com/leadflow/leadflow/internal/store"
 )
 
@@ -27,14 +31,20 @@ func (f *dbFlags) register(fs *flag.FlagSet, e env) {
 
 // app is an open, migrated database with the flow on top of it.
 type app struct {
-	db    *store.DB
-	queue *jobs.Queue
-	flow  *flow.Flow
+	db       *store.DB
+	queue    *jobs.Queue
+	flow     *flow.Flow
+	notifier *notify.Notifier
 }
 
 // openApp opens and migrates the database. With work set, the job queue
 // works jobs (serve); otherwise it only inserts them (CLI commands).
 func openApp(ctx context.Context, f dbFlags, logger *slog.Logger, work bool) (*app, error) {
+	return openAppURL(ctx, f, logger, work, "")
+}
+
+// openAppURL is openApp with the public base URL used in links to leads.
+func openAppURL(ctx context.Context, f dbFlags, logger *slog.Logger, work bool, baseURL string) (*app, error) {
 	db, err := store.Open(ctx, store.Options{DSN: f.db, DataDir: f.dataDir})
 	if err != nil {
 		return nil, err
@@ -44,6 +54,10 @@ func openApp(ctx context.Context, f dbFlags, logger *slog.Logger, work bool) (*a
 		db.Close()
 		return nil, err
 	}
+	// The notifier's workers are registered before the queue exists; it
+	// gets the queue right after.
+	a.notifier = notify.New(db, nil, notify.Options{Logger: logger, BaseURL: baseURL})
+	slaWorkers := &sla.Workers{DB: db, Logger: logger}
 	var handlers *jobs.Handlers
 	if work {
 		handlers = &jobs.Handlers{
@@ -54,13 +68,17 @@ func openApp(ctx context.Context, f dbFlags, logger *slog.Logger, work bool) (*a
 			Event:      func(ctx context.Context, args jobs.EventArgs) error { return a.flow.HandleEvent(ctx, args) },
 			Rescore:    func(ctx context.Context, runID int64) error { return a.flow.Rescore(ctx, runID) },
 			DecaySweep: func(ctx context.Context) error { return a.flow.DecaySweep(ctx) },
+			Register:   []func(*river.Workers){a.notifier.Register, slaWorkers.Register},
 		}
 	}
 	if a.queue, err = jobs.New(db, handlers, jobs.Config{Logger: logger}); err != nil {
 		db.Close()
 		return nil, err
 	}
+	a.notifier.SetQueue(a.queue)
 	a.flow = flow.New(db, a.queue, logger)
+	a.flow.SetEmitter(a.notifier)
+	slaWorkers.Context, slaWorkers.Emitter = a.flow.SLAContext, a.notifier
 	if err := a.flow.EnsureModel(ctx); err != nil {
 		db.Close()
 		return nil, err

@@ -67,6 +67,9 @@ Usage:
   leadflow import leads FILE.csv [--map "Header=field,…"] [--encoding shift_jis]
   leadflow model validate FILE | apply FILE | show [--version N] | diff [--from N] [--to N] | history
   leadflow lead explain EMAIL
+  leadflow user create --name N --role ROLE [--email E] [--team T] [--max-open N] [--display-name TEXT] | update --name N [...] [--active=false] | list [--team T]
+  leadflow team create --name T [--manager U] | update --name T --manager U | list
+  leadflow routing validate FILE | set FILE | show
   leadflow gen --leads N --events N [--seed N] [--days N]   load a synthetic history
 
 Configuration (flags win over the environment):
@@ -98,6 +101,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return cmdImport(ctx, e, rest, stdout, stderr)
 	case "model":
 		return cmdModel(ctx, e, rest, stdout, stderr)
+	case "user":
+		return cmdUser(ctx, e, rest, stdout, stderr)
+	case "team":
+		return cmdTeam(ctx, e, rest, stdout, stderr)
+	case "routing":
+		return cmdRouting(ctx, e, rest, stdout, stderr)
 	case "lead":
 		return cmdLead(ctx, e, rest, stdout, stderr)
 	case "gen":

@@ -24,11 +24,15 @@ func cmdServe(ctx context.Context, e env, args []string, stdout, stderr io.Write
 	}
 	fs.StringVar(&addr, "addr", addr, "listen address")
 	demo := fs.Bool("demo", false, "fill a fresh database with a demo company, model and history")
+	baseURL := fs.String("base-url", e("LEADFLOW_BASE_URL"), "public URL of leadflow, for links in notifications (default http://ADDR)")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
 	logger := newLogger(stderr)
-	a, err := openApp(ctx, dbf, logger, true)
+	if *baseURL == "" {
+		*baseURL = "http://" + displayAddr(addr)
+	}
+	a, err := openAppURL(ctx, dbf, logger, true, strings.TrimRight(*baseURL, "/"))
 	if err != nil {
 		return err
 	}
@@ -46,7 +50,7 @@ func cmdServe(ctx context.Context, e env, args []string, stdout, stderr io.Write
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	srv := &http.Server{
-		Handler:           server.New(server.Deps{Flow: a.flow, DB: a.db, Logger: logger, Version: version}),
+		Handler:           server.New(server.Deps{Flow: a.flow, DB: a.db, Notifier: a.notifier, Logger: logger, Version: version}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      120 * time.Second,

@@ -35,7 +35,9 @@ func New(db *store.DB, queue *jobs.Queue, logger *slog.Logger) *Flow {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Flow{db: db, queue: queue, logger: logger, models: map[int]*scoring.Model{}}
+	f := &Flow{db: db, queue: queue, logger: logger, models: map[int]*scoring.Model{}}
+	f.handoff.sla = f.slaDeadlines
+	return f
 }
 
 // DB returns the flow's database.

@@ -16,7 +16,7 @@ func (f *Flow) SetEmitter(e notify.Emitter) { f.emitter = e }
 // lead.stage_changed (and lead.recycled for a recycle) with the handoff
 // context to every channel.
 func (f *Flow) HandleTransition(ctx context.Context, args jobs.TransitionArgs) error {
-	data := map[string]any{"transition": map[string]any{"id": args.TransitionID, "from": args.From, "to": args.To, "cause": args.Cause}}
+	data := map[string]any{notify.DataFrom: args.From, notify.DataTo: args.To, "cause": args.Cause, "transition_id": args.TransitionID}
 	types := []string{notify.LeadStageChanged}
 	if args.To == leadflow.StageRecycled {
 		types = append(types, notify.LeadRecycled)
@@ -39,7 +39,7 @@ func (f *Flow) fanOut(ctx context.Context, leadID int64, owner string, types []s
 	} else if err != nil {
 		return err
 	}
-	data, err := h.Map()
+	data, err := h.notification()
 	if err != nil {
 		return err
 	}
@@ -57,4 +57,37 @@ func (f *Flow) fanOut(ctx context.Context, leadID int64, owner string, types []s
 		}
 		return nil
 	})
+}
+
+// notification is the data of a notification: the essentials the email and
+// chat templates show at the top level (see the notify.Data* keys) and the
+// whole handoff context under "handoff".
+func (h *Handoff) notification() (map[string]any, error) {
+	full, err := h.Map()
+	if err != nil {
+		return nil, err
+	}
+	d := map[string]any{
+		notify.DataLead:       full["lead"],
+		notify.DataOwner:      h.Owner,
+		notify.DataTopContent: full["top_content"],
+		"handoff":             full,
+	}
+	if h.Score != nil {
+		d[notify.DataScore] = h.Score.Score
+	}
+	if h.Why != nil {
+		d[notify.DataReason] = h.Why.Reason
+		if d[notify.DataReason] == "" {
+			d[notify.DataReason] = h.Why.Cause
+		}
+		d[notify.DataRule] = h.Why.Rule
+	}
+	if len(h.SLA) > 0 {
+		d[notify.DataSLA] = map[string]any{"policy": h.SLA[0].Policy, "due_at": h.SLA[0].DueAt}
+	}
+	if len(h.Owners) > 0 {
+		d[notify.DataPreviousOwner] = h.Owners[0].Owner
+	}
+	return d, nil
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/leadflow/leadflow/internal/jobs"
 	"github.com/leadflow/leadflow/internal/lifecycle"
 	"github.com/leadflow/leadflow/internal/notify"
+	"github.com/leadflow/leadflow/internal/sla"
 	"github.com/leadflow/leadflow/internal/store"
 )
 
@@ -48,6 +49,9 @@ func (f *Flow) Accept(ctx context.Context, id int64, note string, actor Actor) (
 		if st.lead.Stage != leadflow.StageMQL {
 			return leadflow.Errorf(leadflow.ECONFLICT, "only an MQL can be accepted; lead %d is %s", id, st.lead.Stage)
 		}
+		if err := u.stopSLA(ctx, st, sla.TargetAccept, actor); err != nil {
+			return err
+		}
 		return u.transition(ctx, st, leadflow.StageSAL, string(actor), note, u.score(st))
 	})
 }
@@ -73,6 +77,9 @@ func (f *Flow) Reject(ctx context.Context, id int64, reason, note string, actor 
 		if note != "" {
 			text += ": " + note
 		}
+		if err := u.stopSLA(ctx, st, sla.TargetAccept, actor); err != nil {
+			return err
+		}
 		return u.transition(ctx, st, leadflow.StageRecycled, string(actor), text, u.score(st))
 	})
 }
@@ -81,6 +88,9 @@ func (f *Flow) Reject(ctx context.Context, id int64, reason, note string, actor 
 func (f *Flow) Qualify(ctx context.Context, id int64, note string, actor Actor) (*leadflow.Lead, error) {
 	return f.withLead(ctx, id, func(u *unit, st *leadState) error {
 		if err := lifecycle.CanMove(st.lead.Stage, leadflow.StageSQL, true); err != nil {
+			return err
+		}
+		if err := u.stopSLA(ctx, st, sla.TargetAccept, actor); err != nil {
 			return err
 		}
 		return u.transition(ctx, st, leadflow.StageSQL, string(actor), note, u.score(st))
@@ -105,6 +115,9 @@ func (f *Flow) Disqualify(ctx context.Context, id int64, reason, note string, ac
 		if note != "" {
 			text += ": " + note
 		}
+		if err := u.stopSLA(ctx, st, sla.TargetAccept, actor); err != nil {
+			return err
+		}
 		return u.transition(ctx, st, leadflow.StageDisqualified, string(actor), text, u.score(st))
 	})
 }
@@ -117,8 +130,10 @@ func (f *Flow) LogTouch(ctx context.Context, id int64, t store.Touch, actor Acto
 		if err := u.tx.InsertTouch(ctx, &t); err != nil {
 			return err
 		}
-		if err := u.afterTouch(ctx, st, string(actor)); err != nil {
-			return err
+		if sla.CountsAsTouch(t.Kind) {
+			if err := u.stopSLA(ctx, st, sla.TargetFirstTouch, actor); err != nil {
+				return err
+			}
 		}
 		return u.event(ctx, notify.LeadTouchLogged, st, map[string]any{"touch": t})
 	})
@@ -188,12 +203,4 @@ func (f *Flow) UpdateDeal(ctx context.Context, d Deal, actor Actor) (*store.Deal
 // event queues the notifications of a lead event in the unit's transaction.
 func (u *unit) event(ctx context.Context, typ string, st *leadState, data map[string]any) error {
 	return u.f.queue.Insert(ctx, u.tx, jobs.EventArgs{Type: typ, LeadID: st.lead.ID, Owner: st.lead.Owner, Data: data})
-}
-
-// afterTouch is where a logged touch stops the first-touch SLA clocks.
-func (u *unit) afterTouch(ctx context.Context, st *leadState, actor string) error {
-	_ = ctx
-	_ = st
-	_ = actor
-	return nil
 }

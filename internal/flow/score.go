@@ -8,6 +8,7 @@ import (
 	"github.com/leadflow/leadflow"
 	"github.com/leadflow/leadflow/internal/jobs"
 	"github.com/leadflow/leadflow/internal/lifecycle"
+	"github.com/leadflow/leadflow/internal/notify"
 	"github.com/leadflow/leadflow/internal/scoring"
 	"github.com/leadflow/leadflow/internal/store"
 )
@@ -152,6 +153,23 @@ func (u *unit) transition(ctx context.Context, st *leadState, to leadflow.Stage,
 		return err
 	}
 	st.lead.Stage, st.lead.StageAt, st.dirty = to, u.tx.Now, true
+	// A qualified lead gets an owner by the routing rules (which may read
+	// lead.stage, so this comes after the stage is set).
+	switch to {
+	case leadflow.StageMQL, leadflow.StageSAL, leadflow.StageSQL, leadflow.StageHQL:
+		a, err := u.routeAssignment(ctx, st, cause)
+		if err != nil {
+			return err
+		}
+		if err := u.assigned(ctx, st, a); err != nil {
+			return err
+		}
+	}
+	// Entering a stage starts its SLA clocks (and cancels the previous
+	// stage's): in the same transaction, with durable timer jobs.
+	if err := u.startSLA(ctx, st); err != nil {
+		return err
+	}
 	return u.f.queue.Insert(ctx, u.tx, jobs.TransitionArgs{TransitionID: t.ID, LeadID: t.LeadID, From: t.From, To: t.To, Cause: cause})
 }
 
@@ -168,4 +186,15 @@ func (u *unit) flush(ctx context.Context) error {
 		st.dirty = false
 	}
 	return nil
+}
+
+// assigned queues the lead.assigned notification of a new assignment (nil:
+// nothing changed).
+func (u *unit) assigned(ctx context.Context, st *leadState, a *store.Assignment) error {
+	if a == nil {
+		return nil
+	}
+	return u.event(ctx, notify.LeadAssigned, st, map[string]any{
+		notify.DataOwner: a.Owner, notify.DataPreviousOwner: a.PreviousOwner, notify.DataRule: a.Rule,
+		"team": a.Team, "queue": a.Queue})
 }

@@ -44,3 +44,46 @@ type Event struct {
 type Emitter interface {
 	Emit(ctx context.Context, tx *store.Tx, ev Event) error
 }
+
+// Keys of Event.Data that email and chat messages show: the handoff
+// context. Every key is optional; webhooks carry the whole map as given,
+// plus lead_id and lead_url. Values may be any JSON-serialisable value
+// (structs are read through their JSON form).
+const (
+	// DataLead is the lead as the API shows it (leadflow.Lead): name,
+	// email, company, title, stage, score, owner, first_touch, bant, ….
+	DataLead = "lead"
+	// DataFrom and DataTo are the stages of a stage change.
+	DataFrom = "from"
+	DataTo   = "to"
+	// DataReason says why: the rule that fired, or a person's reason.
+	DataReason = "reason"
+	// DataRule is the id of the stage or routing rule that fired.
+	DataRule = "rule"
+	// DataScore is the score (a number), when it is not the lead's own.
+	DataScore = "score"
+	// DataOwner is the owner's user name; DataPreviousOwner the one before.
+	DataOwner         = "owner"
+	DataPreviousOwner = "previous_owner"
+	// DataSLA is the running SLA clock: {policy, due_at, warn_at} (times
+	// in RFC 3339).
+	DataSLA = "sla"
+	// DataTopContent lists titles or paths of the content the lead read.
+	DataTopContent = "top_content"
+	// DataTouch and DataDeal are the touch logged and the deal updated.
+	DataTouch = "touch"
+	DataDeal  = "deal"
+	// DataLeadID and DataLeadURL are added by the notifier.
+	DataLeadID  = "lead_id"
+	DataLeadURL = "lead_url"
+)
+
+// ValidEventType reports whether t is one of EventTypes.
+func ValidEventType(t string) bool {
+	for _, e := range EventTypes {
+		if e == t {
+			return true
+		}
+	}
+	return false
+}

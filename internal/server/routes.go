@@ -23,9 +23,12 @@ func (s *Server) routes() {
 	s.api.UseMiddleware(s.bearerAuth)
 	s.registerLeads()
 	s.registerModel()
+	s.registerSLA()
 	s.registerImport()
 	s.registerKeys()
+	s.registerUsers()
 	s.registerSales()
+	s.registerWebhooks()
 
 	// Anything else under /api/ is a problem+json 404, not an HTML page.
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {

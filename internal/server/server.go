@@ -15,18 +15,20 @@ import (
 
 	"github.com/leadflow/leadflow"
 	"github.com/leadflow/leadflow/internal/flow"
+	"github.com/leadflow/leadflow/internal/notify"
 	"github.com/leadflow/leadflow/internal/problem"
 	"github.com/leadflow/leadflow/internal/store"
 )
 
 // Deps are what the server needs.
 type Deps struct {
-	Flow    *flow.Flow
-	DB      *store.DB
-	Logger  *slog.Logger
-	Metrics *Metrics
-	Version string
-	Now     func() time.Time
+	Flow     *flow.Flow
+	DB       *store.DB
+	Notifier *notify.Notifier
+	Logger   *slog.Logger
+	Metrics  *Metrics
+	Version  string
+	Now      func() time.Time
 }
 
 // Server is the HTTP handler of leadflow.

@@ -228,7 +228,7 @@ func (tx *Tx) EraseLead(ctx context.Context, id int64, actor string) error {
 // events, score hits, transitions) and deletes `from`. Used when one person
 // turns out to be known by two leads.
 func (tx *Tx) MergeLeads(ctx context.Context, into, from int64) error {
-	for _, q := range []string{"IdentitiesMove", "EventsMove", "HitsMove", "TransitionsMove"} {
+	for _, q := range []string{"IdentitiesMove", "EventsMove", "HitsMove", "TransitionsMove", "AssignmentsMove"} {
 		if _, err := tx.exec(ctx, q, into, from); err != nil {
 			return err
 		}
