@@ -221,7 +221,7 @@ func checkSDKJourney(t *testing.T, s *testServer, j sdkJourney) {
 			pricingPages++
 			if e.AnonymousID == j.AnonymousID && e.UserID == "" {
 				anonymousPages++
-				if age := time.Since(e.Timestamp); (age < 23*time.Hour || age > 25*time.Hour) {
+				if age := time.Since(e.Timestamp); age < 23*time.Hour || age > 25*time.Hour {
 					t.Errorf("anonymous page view %s at %s: want the timestamp the library sent, a day ago", path, e.Timestamp)
 				}
 			}
