@@ -7,14 +7,76 @@ import (
 	"time"
 
 	"github.com/leadflow/leadflow"
+	"github.com/leadflow/leadflow/internal/auth"
 	"github.com/leadflow/leadflow/internal/flow"
 	"github.com/leadflow/leadflow/internal/gen"
 	"github.com/leadflow/leadflow/internal/segment"
 	"github.com/leadflow/leadflow/internal/store"
+	"github.com/leadflow/leadflow/internal/web"
 )
 
 type demoCredentials struct {
 	writeKey, apiKey string
+	// salesUser and salesPassword log in to the web UI as an inside sales rep.
+	salesUser, salesPassword string
+}
+
+// demoRouting sends hot leads to field sales in turn and the rest to the
+// least loaded inside sales rep.
+const demoRouting = `rules:
+  - id: hot-to-field-sales
+    when: lead.stage in ["sql", "hql"]
+    assign: {team: field-sales, strategy: round_robin}
+  - id: mql-to-inside-sales
+    when: "true"
+    assign: {team: inside-sales, strategy: least_loaded}
+fallback: {queue: unassigned}
+`
+
+// seedTeam creates the demo sales organisation and its routing rules.
+func seedTeam(ctx context.Context, a *app, creds *demoCredentials) error {
+	err := a.db.InTx(ctx, func(tx *store.Tx) error {
+		for _, t := range []store.Team{{Name: "inside-sales"}, {Name: "field-sales"}} {
+			if err := tx.CreateTeam(ctx, &t, "system:demo"); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	users := []store.User{
+		{Name: "yamamoto", DisplayName: "山本 部長", Email: "yamamoto@demo.example", Role: store.RoleManager, Team: "inside-sales"},
+		{Name: "sato", DisplayName: "佐藤 美咲", Email: "sato@demo.example", Role: store.RoleSales, Team: "inside-sales", MaxOpenLeads: 400},
+		{Name: "suzuki", DisplayName: "鈴木 健太", Email: "suzuki@demo.example", Role: store.RoleSales, Team: "inside-sales", MaxOpenLeads: 400},
+		{Name: "takahashi", DisplayName: "高橋 直人", Email: "takahashi@demo.example", Role: store.RoleSales, Team: "field-sales"},
+		{Name: "tanaka", DisplayName: "田中 優子", Email: "tanaka@demo.example", Role: store.RoleSales, Team: "field-sales"},
+		{Name: "ito", DisplayName: "伊藤 翔", Email: "ito@demo.example", Role: store.RoleMarketing},
+	}
+	for i := range users {
+		password := auth.NewPassword()
+		if err := web.CreateUser(ctx, a.db, &users[i], password, "system:demo"); err != nil {
+			return err
+		}
+		if users[i].Name == "sato" {
+			creds.salesUser, creds.salesPassword = "sato", password
+		}
+	}
+	err = a.db.InTx(ctx, func(tx *store.Tx) error {
+		manager := "yamamoto"
+		for _, team := range []string{"inside-sales", "field-sales"} {
+			if _, err := tx.UpdateTeam(ctx, team, store.TeamUpdate{Manager: &manager}, "system:demo"); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	_, _, err = a.flow.SetRouting(ctx, "demo-routing.yaml", []byte(demoRouting), "system:demo")
+	return err
 }
 
 // seedDemo creates demo credentials and, on a database without leads,
@@ -35,6 +97,9 @@ func seedDemo(ctx context.Context, a *app, progress io.Writer) (*demoCredentials
 	n, err := a.db.CountLeads(ctx)
 	if err != nil || n > 0 {
 		return creds, err
+	}
+	if err := seedTeam(ctx, a, creds); err != nil {
+		return nil, err
 	}
 	cfg := gen.DemoConfig(time.Now().UTC().Truncate(time.Hour))
 	fmt.Fprintf(progress, "loading the demo company: %d leads, %d events…\n", cfg.Leads, cfg.Events)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/leadflow/leadflow/internal/server"
 	"github.com/leadflow/leadflow/internal/store"
+	"github.com/leadflow/leadflow/internal/web"
 )
 
 func cmdServe(ctx context.Context, e env, args []string, stdout, stderr io.Writer) error {
@@ -45,12 +46,21 @@ func cmdServe(ctx context.Context, e env, args []string, stdout, stderr io.Write
 		}
 	}
 
+	ui, err := web.New(web.Deps{Flow: a.flow, DB: a.db, Logger: logger, Version: version})
+	if err != nil {
+		return err
+	}
+	adminName, adminPassword, err := web.Bootstrap(ctx, a.db)
+	if err != nil {
+		return err
+	}
+
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	srv := &http.Server{
-		Handler:           server.New(server.Deps{Flow: a.flow, DB: a.db, Notifier: a.notifier, Logger: logger, Version: version}),
+		Handler:           server.New(server.Deps{Flow: a.flow, DB: a.db, Notifier: a.notifier, UI: ui, Logger: logger, Version: version}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      120 * time.Second,
@@ -62,9 +72,15 @@ func cmdServe(ctx context.Context, e env, args []string, stdout, stderr io.Write
 	}
 	url := "http://" + displayAddr(ln.Addr().String())
 	fmt.Fprintf(stdout, "leadflow %s listening on %s (database: %s)\n", version, url, describeDB(a.db, dbf))
+	if adminName != "" {
+		fmt.Fprintf(stdout, "\nFirst admin for the web UI (shown once): user %s  password %s\n", adminName, adminPassword)
+	}
 	if creds != nil {
 		fmt.Fprintf(stdout, "\nDemo company loaded.\n  write key (HTTP Basic user for %s/v1/*): %s\n  API key (Authorization: Bearer): %s\n  try: curl -H 'Authorization: Bearer %s' '%s/api/v1/leads?sort=-score&limit=5'\n\n",
 			url, creds.writeKey, creds.apiKey, creds.apiKey, url)
+		if creds.salesUser != "" {
+			fmt.Fprintf(stdout, "  web UI as an inside sales rep: %s  user %s  password %s\n\n", url, creds.salesUser, creds.salesPassword)
+		}
 	}
 
 	errc := make(chan error, 1)

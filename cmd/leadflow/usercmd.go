@@ -11,8 +11,10 @@ import (
 	"text/tabwriter"
 
 	"github.com/leadflow/leadflow"
+	"github.com/leadflow/leadflow/internal/auth"
 	"github.com/leadflow/leadflow/internal/routing"
 	"github.com/leadflow/leadflow/internal/store"
+	"github.com/leadflow/leadflow/internal/web"
 )
 
 const userUsage = `usage:
@@ -77,10 +79,12 @@ func cmdUser(ctx context.Context, e env, args []string, stdout, stderr io.Writer
 	switch sub {
 	case "create":
 		u := &store.User{Name: *name, Role: *role, Email: *email, Team: *team, MaxOpenLeads: *maxOpen, DisplayName: *display}
-		if err := a.db.InTx(ctx, func(tx *store.Tx) error { return tx.CreateUser(ctx, u, "cli") }); err != nil {
+		// Every user gets a generated password for the web UI, shown once.
+		password := auth.NewPassword()
+		if err := web.CreateUser(ctx, a.db, u, password, "cli"); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "user %s created (%s%s)\n", u.Name, u.Role, inTeam(u.Team))
+		fmt.Fprintf(stdout, "user %s created (%s%s)\npassword (shown once): %s\n", u.Name, u.Role, inTeam(u.Team), password)
 		return nil
 	case "update":
 		var up store.UserUpdate

@@ -35,7 +35,11 @@ func (s *Server) routes() {
 		problem.WriteDetails(w, problem.Details{Status: http.StatusNotFound, Instance: r.URL.Path,
 			Detail: "no such endpoint: " + r.Method + " " + r.URL.Path + " (see /api/v1/openapi.json)"})
 	})
-	s.mux.HandleFunc("/{$}", s.handleRoot)
+	if s.deps.UI != nil {
+		s.mux.Handle("/", s.deps.UI)
+	} else {
+		s.mux.HandleFunc("/{$}", s.handleRoot)
+	}
 }
 
 func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {

@@ -25,10 +25,12 @@ type Deps struct {
 	Flow     *flow.Flow
 	DB       *store.DB
 	Notifier *notify.Notifier
-	Logger   *slog.Logger
-	Metrics  *Metrics
-	Version  string
-	Now      func() time.Time
+	// UI is the web UI, served at / (nil: a plain text index).
+	UI      http.Handler
+	Logger  *slog.Logger
+	Metrics *Metrics
+	Version string
+	Now     func() time.Time
 }
 
 // Server is the HTTP handler of leadflow.
