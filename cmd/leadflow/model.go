@@ -21,6 +21,7 @@ const modelUsage = `usage:
   leadflow model show [--version N]     print the active (or a given) version
   leadflow model diff [FILE] [--from N] [--to N]   rule-level changes (FILE: against the active model)
   leadflow model history                every applied version
+  leadflow model backtest FILE --from DATE --to DATE [--thresholds 10:150:5] [--capacity N] [--beta 1] [--format table|json|csv]
 `
 
 func cmdModel(ctx context.Context, e env, args []string, stdout, stderr io.Writer) error {
@@ -29,6 +30,9 @@ func cmdModel(ctx context.Context, e env, args []string, stdout, stderr io.Write
 		return errUsage
 	}
 	sub := args[0]
+	if sub == "backtest" {
+		return cmdBacktest(ctx, e, args[1:], stdout, stderr)
+	}
 	fs := newFlagSet("model "+sub, stderr)
 	var dbf dbFlags
 	dbf.register(fs, e)

@@ -28,6 +28,7 @@ func (s *Server) routes() {
 	s.registerKeys()
 	s.registerUsers()
 	s.registerSales()
+	s.registerKPI()
 	s.registerWebhooks()
 
 	// Anything else under /api/ is a problem+json 404, not an HTML page.

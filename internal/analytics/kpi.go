@@ -1,0 +1,419 @@
+package analytics
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/leadflow/leadflow"
+	"github.com/leadflow/leadflow/internal/store"
+)
+
+// Query asks for the KPIs of a period.
+type Query struct {
+	Period
+	// GroupBy is source, medium, campaign, industry, owner, team or "".
+	GroupBy string
+	// Now is the "by now" of cohort conversion and SLA clocks; the zero
+	// time means time.Now.
+	Now time.Time
+}
+
+// Report is the KPIs of a period: for all leads and, with a breakdown,
+// for each group, over the whole period (Total) and per bucket.
+type Report struct {
+	From     time.Time     `json:"from"`
+	To       time.Time     `json:"to"`
+	TZ       string        `json:"tz"`
+	Interval string        `json:"interval"`
+	GroupBy  string        `json:"group_by,omitempty"`
+	AsOf     time.Time     `json:"as_of" doc:"The 'by now' of cohort conversion and SLA clocks"`
+	Buckets  []Bucket      `json:"buckets"`
+	All      GroupReport   `json:"all"`
+	Groups   []GroupReport `json:"groups,omitempty"`
+	// Costs lists, per campaign (and currency) with costs in the period,
+	// the cost per lead, MQL, SQL and customer and the ROI.
+	Costs []CampaignROI `json:"costs"`
+}
+
+// GroupReport is the KPIs of one group ("" is leads without the
+// attribute; All's Group is "*").
+type GroupReport struct {
+	Group   string    `json:"group"`
+	Total   Figures   `json:"total"`
+	Buckets []Figures `json:"buckets"`
+	// Scores is the current score distribution of the leads created in the
+	// period, in bins of 10 points.
+	Scores []ScoreBin `json:"scores"`
+}
+
+// Figures are the KPIs of one group over one bucket (or the whole period).
+type Figures struct {
+	Label string    `json:"label"`
+	From  time.Time `json:"from"`
+	To    time.Time `json:"to"`
+	// Counts: leads created, and leads that first reached each stage (or a
+	// later one) in the span.
+	Counts      Counts       `json:"counts"`
+	Conversions []Conversion `json:"conversions"`
+	Velocity    []Velocity   `json:"velocity"`
+	// FirstTouch: from reaching MQL to the first sales touch, for the
+	// MQLs of the span; Untouched counts those without a touch yet.
+	FirstTouch Durations `json:"first_touch"`
+	Untouched  int64     `json:"untouched"`
+	SLA        SLA       `json:"sla"`
+	// Recycled and Disqualified count the transitions of the span;
+	// Rejections counts those made by sales (a person or API client) out
+	// of mql, sal, sql or hql, by reason id.
+	Recycled     int64         `json:"recycled"`
+	Disqualified int64         `json:"disqualified"`
+	Rejections   []ReasonCount `json:"rejections"`
+	// RecycledLeads counts the leads of the span's lead cohort (created in
+	// it) that were recycled at least once.
+	RecycledLeads int64   `json:"recycled_leads"`
+	Won           []Money `json:"won"`
+	WonDeals      int64   `json:"won_deals"`
+}
+
+// Counts are funnel counts.
+type Counts struct {
+	Leads         int64 `json:"leads"`
+	MQLs          int64 `json:"mqls"`
+	SALs          int64 `json:"sals"`
+	SQLs          int64 `json:"sqls"`
+	HQLs          int64 `json:"hqls"`
+	Opportunities int64 `json:"opportunities"`
+	Customers     int64 `json:"customers"`
+}
+
+func (c *Counts) at(i int) *int64 {
+	return [...]*int64{&c.Leads, &c.MQLs, &c.SALs, &c.SQLs, &c.HQLs, &c.Opportunities, &c.Customers}[i]
+}
+
+// Conversion is one stage-to-stage conversion, by cohort and by period.
+type Conversion struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+	// Cohort: of the leads that first reached From in the span, how many
+	// have reached To by AsOf.
+	Cohort     int64    `json:"cohort"`
+	Converted  int64    `json:"converted"`
+	CohortRate *float64 `json:"cohort_rate"`
+	// PeriodRate is Counts[To] / Counts[From] of the span.
+	PeriodRate *float64 `json:"period_rate"`
+}
+
+// Velocity is the time from reaching one stage to reaching the next, for
+// the leads that reached To in the span.
+type Velocity struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+	Durations
+}
+
+// SLA counts the SLA clocks started in the span.
+type SLA struct {
+	Met        int64    `json:"met"`
+	Breached   int64    `json:"breached"`
+	Running    int64    `json:"running"`
+	Canceled   int64    `json:"canceled"`
+	Compliance *float64 `json:"compliance" doc:"met / (met + breached)"`
+	// Policies breaks the figures down by SLA policy.
+	Policies []PolicySLA `json:"policies,omitempty"`
+}
+
+// PolicySLA is one policy's share of SLA.
+type PolicySLA struct {
+	Policy     string   `json:"policy"`
+	Met        int64    `json:"met"`
+	Breached   int64    `json:"breached"`
+	Compliance *float64 `json:"compliance"`
+}
+
+// ReasonCount counts one rejection reason.
+type ReasonCount struct {
+	Reason string `json:"reason"`
+	Count  int64  `json:"count"`
+}
+
+// Money is an amount in one currency.
+type Money struct {
+	Currency string  `json:"currency"`
+	Amount   float64 `json:"amount"`
+}
+
+// ScoreBin counts the leads whose score is in [From, From+10).
+type ScoreBin struct {
+	From  int   `json:"from"`
+	Count int64 `json:"count"`
+}
+
+// Conversions reported, as indexes into store.FunnelStages.
+var conversionPairs = [][2]int{{0, 1}, {1, 2}, {1, 3}, {3, 5}, {5, 6}, {0, 6}}
+
+// accumulator gathers the rows of one group and bucket (or total).
+type accumulator struct {
+	n          [7]int64
+	reached    [7][7]int64
+	recycledC  int64
+	dur        [7][]int64
+	touch      []int64
+	untouched  int64
+	sla        map[string]*PolicySLA
+	slaRun     int64
+	slaCancel  int64
+	recycled   int64
+	disq       int64
+	rejections map[string]int64
+	won        map[string]float64
+	wonDeals   int64
+	scores     map[int]int64
+}
+
+type accKey struct {
+	group  string
+	bucket int // -1: the whole period
+}
+
+type accumulators struct {
+	m       map[accKey]*accumulator
+	grouped bool
+	groups  map[string]bool
+}
+
+// allGroup names the all-leads accumulator; no group value starts with NUL.
+const allGroup = "\x00all"
+
+func (a *accumulators) each(group string, bucket int, fn func(*accumulator)) {
+	keys := [4]accKey{{allGroup, bucket}, {allGroup, -1}, {group, bucket}, {group, -1}}
+	n := 2
+	if a.grouped {
+		n = 4
+		a.groups[group] = true
+	}
+	for i, k := range keys[:n] {
+		if bucket == -1 && i%2 == 1 {
+			continue // the total is the bucket
+		}
+		x := a.m[k]
+		if x == nil {
+			x = &accumulator{sla: map[string]*PolicySLA{}, rejections: map[string]int64{}, won: map[string]float64{}, scores: map[int]int64{}}
+			a.m[k] = x
+		}
+		fn(x)
+	}
+}
+
+func stageIndex(s string) int {
+	for i, x := range store.FunnelStages {
+		if x == s {
+			return i
+		}
+	}
+	return -1
+}
+
+// KPIs computes the report of q from the database.
+func KPIs(ctx context.Context, db *store.DB, q Query) (*Report, error) {
+	if q.Now.IsZero() {
+		q.Now = time.Now()
+	}
+	if q.Loc == nil {
+		q.Loc = time.UTC
+	}
+	if _, err := db.RefreshFunnel(ctx); err != nil {
+		return nil, err
+	}
+	u := newUnits(q.Period)
+	r := store.KPIRange{From: q.From, To: q.To, Offset: u.offset, Granularity: u.gran, Group: q.GroupBy}
+	acc := &accumulators{m: map[accKey]*accumulator{}, grouped: q.GroupBy != "", groups: map[string]bool{}}
+
+	cohorts, err := db.KPICohorts(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range cohorts {
+		i := stageIndex(c.Stage)
+		acc.each(c.Group, u.bucket(c.Unit), func(x *accumulator) {
+			x.n[i] += c.N
+			for j := range x.reached[i] {
+				x.reached[i][j] += c.Reached[j]
+			}
+			if i == 0 {
+				x.recycledC += c.Recycled
+			}
+		})
+	}
+	err = db.KPIVelocity(ctx, r, func(d store.DurationRow) {
+		i := stageIndex(d.Stage)
+		v := max(d.Micros, 0)
+		acc.each(d.Group, u.bucket(d.Unit), func(x *accumulator) { x.dur[i] = append(x.dur[i], v) })
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = db.KPIFirstTouch(ctx, r, func(d store.DurationRow) {
+		acc.each(d.Group, u.bucket(d.Unit), func(x *accumulator) {
+			if d.Valid {
+				x.touch = append(x.touch, max(d.Micros, 0))
+			} else {
+				x.untouched++
+			}
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	slaRows, err := db.KPISLA(ctx, r, q.Now)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range slaRows {
+		acc.each(s.Group, u.bucket(s.Unit), func(x *accumulator) {
+			p := x.sla[s.Policy]
+			if p == nil {
+				p = &PolicySLA{Policy: s.Policy}
+				x.sla[s.Policy] = p
+			}
+			switch s.Status {
+			case "met":
+				p.Met += s.N
+			case "breached":
+				p.Breached += s.N
+			case "running":
+				x.slaRun += s.N
+			default:
+				x.slaCancel += s.N
+			}
+		})
+	}
+	recycles, err := db.KPIRecycles(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	for _, x := range recycles {
+		rejection := x.Manual && slices.Contains([]string{"mql", "sal", "sql", "hql"}, x.From)
+		acc.each(x.Group, u.bucket(x.Unit), func(a *accumulator) {
+			if x.To == string(leadflow.StageDisqualified) {
+				a.disq += x.N
+			} else {
+				a.recycled += x.N
+			}
+			if rejection {
+				a.rejections[ReasonID(x.Reason)] += x.N
+			}
+		})
+	}
+	won, err := db.KPIWon(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range won {
+		acc.each(w.Group, u.bucket(w.Unit), func(a *accumulator) {
+			a.won[w.Currency] += w.Amount
+			a.wonDeals += w.Deals
+		})
+	}
+	scores, err := db.KPIScores(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range scores {
+		acc.each(s.Group, -1, func(a *accumulator) { a.scores[s.Bin] += s.N })
+	}
+
+	rep := &Report{From: q.From, To: q.To, TZ: q.Loc.String(), Interval: q.Interval, GroupBy: q.GroupBy,
+		AsOf: q.Now.UTC(), Buckets: q.Buckets(), Costs: []CampaignROI{}}
+	rep.All = acc.group(allGroup, rep)
+	rep.All.Group = "*"
+	if acc.grouped {
+		names := make([]string, 0, len(acc.groups))
+		for g := range acc.groups {
+			names = append(names, g)
+		}
+		slices.Sort(names)
+		for _, g := range names {
+			rep.Groups = append(rep.Groups, acc.group(g, rep))
+		}
+	}
+	if rep.Costs, err = campaignROI(ctx, db, q, u); err != nil {
+		return nil, err
+	}
+	return rep, nil
+}
+
+// ReasonID is the reason id of a transition's reason text ("no-budget:
+// call back in May" → "no-budget").
+func ReasonID(reason string) string {
+	id, _, _ := strings.Cut(reason, ":")
+	id = strings.TrimSpace(id)
+	if id == "" {
+		return "(none)"
+	}
+	return id
+}
+
+func (a *accumulators) group(g string, rep *Report) GroupReport {
+	gr := GroupReport{Group: g, Buckets: make([]Figures, len(rep.Buckets)), Scores: []ScoreBin{}}
+	empty := &accumulator{}
+	get := func(b int) *accumulator {
+		if x := a.m[accKey{g, b}]; x != nil {
+			return x
+		}
+		return empty
+	}
+	gr.Total = get(-1).figures("total", rep.From, rep.To)
+	for i, b := range rep.Buckets {
+		gr.Buckets[i] = get(i).figures(b.Label, b.From, b.To)
+	}
+	for bin, n := range get(-1).scores {
+		gr.Scores = append(gr.Scores, ScoreBin{From: bin * 10, Count: n})
+	}
+	slices.SortFunc(gr.Scores, func(x, y ScoreBin) int { return cmp.Compare(x.From, y.From) })
+	return gr
+}
+
+func (x *accumulator) figures(label string, from, to time.Time) Figures {
+	f := Figures{Label: label, From: from, To: to, Untouched: x.untouched, Recycled: x.recycled,
+		Disqualified: x.disq, RecycledLeads: x.recycledC, WonDeals: x.wonDeals,
+		Rejections: []ReasonCount{}, Won: []Money{}}
+	for i := range store.FunnelStages {
+		*f.Counts.at(i) = x.n[i]
+	}
+	for _, p := range conversionPairs {
+		from, to := p[0], p[1]
+		c := Conversion{From: store.FunnelStages[from], To: store.FunnelStages[to],
+			Cohort: x.n[from], Converted: x.reached[from][to]}
+		c.CohortRate = rate(float64(c.Converted), float64(c.Cohort))
+		c.PeriodRate = rate(float64(x.n[to]), float64(x.n[from]))
+		f.Conversions = append(f.Conversions, c)
+	}
+	for i := 1; i < len(store.FunnelStages); i++ {
+		f.Velocity = append(f.Velocity, Velocity{From: store.FunnelStages[i-1], To: store.FunnelStages[i],
+			Durations: summarize(x.dur[i])})
+	}
+	f.FirstTouch = summarize(x.touch)
+	for _, p := range x.sla {
+		f.SLA.Met += p.Met
+		f.SLA.Breached += p.Breached
+		q := *p
+		q.Compliance = rate(float64(p.Met), float64(p.Met+p.Breached))
+		f.SLA.Policies = append(f.SLA.Policies, q)
+	}
+	slices.SortFunc(f.SLA.Policies, func(a, b PolicySLA) int { return cmp.Compare(a.Policy, b.Policy) })
+	f.SLA.Running, f.SLA.Canceled = x.slaRun, x.slaCancel
+	f.SLA.Compliance = rate(float64(f.SLA.Met), float64(f.SLA.Met+f.SLA.Breached))
+	for r, n := range x.rejections {
+		f.Rejections = append(f.Rejections, ReasonCount{Reason: r, Count: n})
+	}
+	slices.SortFunc(f.Rejections, func(a, b ReasonCount) int {
+		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Reason, b.Reason))
+	})
+	for c, amt := range x.won {
+		f.Won = append(f.Won, Money{Currency: c, Amount: round(amt, 2)})
+	}
+	slices.SortFunc(f.Won, func(a, b Money) int { return cmp.Compare(a.Currency, b.Currency) })
+	return f
+}

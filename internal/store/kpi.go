@@ -1,0 +1,607 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/leadflow/leadflow"
+)
+
+// KPI storage: kpi_funnel (one row per lead: when it first reached each
+// stage, with its breakdown attributes), campaign costs, monthly targets,
+// and the aggregate reads internal/analytics turns into KPIs. The SQL is in
+// queries/kpi.sql.
+
+// funnelRefreshSQL rebuilds the kpi_funnel rows of the leads changed since
+// a watermark. It is the one KPI statement with a dialect difference (the
+// first-touch medium is read from JSON text), so it lives here rather than
+// in queries/kpi.sql, whose statements are all prepared on both databases.
+// A stage reached without a recorded transition (a lead imported or loaded
+// in its stage) counts from the lead's stage_at.
+const funnelRefreshSQL = `INSERT INTO kpi_funnel (lead_id, created_at, source, medium, campaign, industry, owner, team, score,
+    mql_at, sal_at, sql_at, hql_at, opp_at, won_at, recycled)
+SELECT l.id, l.created_at, l.source, coalesce(%s, ''), l.campaign, l.industry, l.owner, l.team, l.score,
+    coalesce(t.mql_at, CASE WHEN l.stage IN ('mql', 'sal', 'sql', 'hql', 'opportunity', 'customer') THEN l.stage_at END),
+    coalesce(t.sal_at, CASE WHEN l.stage IN ('sal', 'sql', 'hql', 'opportunity', 'customer') THEN l.stage_at END),
+    coalesce(t.sql_at, CASE WHEN l.stage IN ('sql', 'hql', 'opportunity', 'customer') THEN l.stage_at END),
+    coalesce(t.hql_at, CASE WHEN l.stage IN ('hql', 'opportunity', 'customer') THEN l.stage_at END),
+    coalesce(t.opp_at, CASE WHEN l.stage IN ('opportunity', 'customer') THEN l.stage_at END),
+    coalesce(t.won_at, CASE WHEN l.stage = 'customer' THEN l.stage_at END),
+    coalesce(t.recycled, CASE WHEN l.stage = 'recycled' THEN 1 ELSE 0 END)
+FROM leads l LEFT JOIN (
+    SELECT tr.lead_id,
+        min(CASE WHEN tr.to_stage IN ('mql', 'sal', 'sql', 'hql', 'opportunity', 'customer') THEN tr.at END) AS mql_at,
+        min(CASE WHEN tr.to_stage IN ('sal', 'sql', 'hql', 'opportunity', 'customer') THEN tr.at END) AS sal_at,
+        min(CASE WHEN tr.to_stage IN ('sql', 'hql', 'opportunity', 'customer') THEN tr.at END) AS sql_at,
+        min(CASE WHEN tr.to_stage IN ('hql', 'opportunity', 'customer') THEN tr.at END) AS hql_at,
+        min(CASE WHEN tr.to_stage IN ('opportunity', 'customer') THEN tr.at END) AS opp_at,
+        min(CASE WHEN tr.to_stage = 'customer' THEN tr.at END) AS won_at,
+        sum(CASE WHEN tr.to_stage = 'recycled' THEN 1 ELSE 0 END) AS recycled
+    FROM transitions tr JOIN leads l2 ON l2.id = tr.lead_id
+    WHERE l2.updated_at > ? AND l2.id > ? AND l2.id <= ?
+    GROUP BY tr.lead_id) t ON t.lead_id = l.id
+WHERE l.updated_at > ? AND l.id > ? AND l.id <= ? AND l.erased_at IS NULL
+ON CONFLICT (lead_id) DO UPDATE SET created_at = excluded.created_at, source = excluded.source,
+    medium = excluded.medium, campaign = excluded.campaign, industry = excluded.industry,
+    owner = excluded.owner, team = excluded.team, score = excluded.score, mql_at = excluded.mql_at,
+    sal_at = excluded.sal_at, sql_at = excluded.sql_at, hql_at = excluded.hql_at,
+    opp_at = excluded.opp_at, won_at = excluded.won_at, recycled = excluded.recycled`
+
+// funnelMediumExpr reads first_touch.medium in each dialect.
+var funnelMediumExpr = map[string]string{
+	"sqlite":   `l.first_touch ->> 'medium'`,
+	"postgres": `(l.first_touch::jsonb ->> 'medium')`,
+}
+
+// Refresh tuning: leads changed within funnelMargin before the last
+// watermark are refreshed again, so that a transaction that committed late
+// with an older updated_at is not missed (the refresh is idempotent); a
+// large refresh (a first run, a full rescore) goes in id ranges of
+// funnelChunk leads, one transaction each, so it never holds SQLite's
+// write lock for long.
+const (
+	funnelMargin = 10 * time.Minute
+	funnelChunk  = 50_000
+	funnelKey    = "funnel.updated_at"
+)
+
+// RefreshFunnel brings kpi_funnel up to date with the leads changed since
+// the last refresh (their transitions, stage, score and attributes) and
+// returns how many leads it looked at. Every KPI read calls it first; it is
+// cheap when little changed.
+func (db *DB) RefreshFunnel(ctx context.Context) (int64, error) {
+	var mark int64
+	err := db.Write.QueryRowContext(ctx, db.q.get("KPIStateGet"), funnelKey).Scan(&mark)
+	if err != nil && err != sql.ErrNoRows {
+		return 0, wrapDB(err, "kpi watermark")
+	}
+	since := mark - funnelMargin.Microseconds()
+	if mark == 0 {
+		since = -1
+	}
+	var n, maxUpdated, maxID int64
+	if err := db.Write.QueryRowContext(ctx, db.q.get("KPILeadsChanged"), since).Scan(&n, &maxUpdated, &maxID); err != nil {
+		return 0, wrapDB(err, "kpi changed leads")
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	q := fmt.Sprintf(funnelRefreshSQL, funnelMediumExpr[db.Dialect.Name])
+	q = db.Dialect.Rebind(q)
+	step := maxID
+	if n > funnelChunk {
+		step = funnelChunk
+	}
+	for lo := int64(0); lo < maxID; lo += step {
+		hi := min(lo+step, maxID)
+		last := hi == maxID
+		err := db.InTx(ctx, func(tx *Tx) error {
+			if _, err := tx.ExecContext(ctx, q, since, lo, hi, since, lo, hi); err != nil {
+				return wrapDB(err, "kpi funnel refresh")
+			}
+			if _, err := tx.exec(ctx, "KPIFunnelDeleteErased", since, lo, hi); err != nil {
+				return err
+			}
+			if last {
+				_, err := tx.exec(ctx, "KPIStateSet", funnelKey, maxUpdated)
+				return err
+			}
+			return nil
+		})
+		if err != nil {
+			return 0, err
+		}
+	}
+	return n, nil
+}
+
+// KPIRange is what every KPI read takes: the period [From, To), how to cut
+// it into buckets, and the breakdown.
+type KPIRange struct {
+	From, To time.Time
+	// Offset and Granularity (microseconds) make a row's bucket unit
+	// (t + Offset) / Granularity, e.g. local days of a fixed-offset zone.
+	Offset, Granularity int64
+	// Group is the breakdown column: source, medium, campaign, industry,
+	// owner, team, or "" for none.
+	Group string
+}
+
+// GroupColumns are the breakdowns KPI reads accept.
+var GroupColumns = []string{"source", "medium", "campaign", "industry", "owner", "team"}
+
+func (r KPIRange) check() error {
+	if !r.To.After(r.From) {
+		return leadflow.Invalidf("to", "the period must end after it starts")
+	}
+	if r.Granularity <= 0 {
+		return leadflow.Invalidf("interval", "bucket granularity must be positive")
+	}
+	if r.Group != "" {
+		ok := false
+		for _, g := range GroupColumns {
+			ok = ok || g == r.Group
+		}
+		if !ok {
+			return leadflow.Invalidf("group_by", "unknown breakdown %q; use one of %s", r.Group, strings.Join(GroupColumns, ", "))
+		}
+	}
+	return nil
+}
+
+// head returns the bucket and group arguments every KPI read starts with.
+func (r KPIRange) head() []any { return []any{r.Offset, r.Granularity, r.Group} }
+
+func (r KPIRange) period() []any { return []any{us(r.From), us(r.To)} }
+
+// FunnelStages are the stages of KPIStageCohorts rows, in funnel order
+// ("lead" is the lead's creation, "customer" a won deal).
+var FunnelStages = []string{"lead", "mql", "sal", "sql", "hql", "opportunity", "customer"}
+
+// CohortRow counts the leads that first reached Stage in one bucket and
+// group, and how many of them reached each funnel stage by now.
+type CohortRow struct {
+	Stage string
+	Unit  int64
+	Group string
+	N     int64
+	// Reached[i] counts those that reached FunnelStages[i] (i >= 1) by now.
+	Reached [7]int64
+	// Recycled counts those recycled at least once.
+	Recycled int64
+}
+
+// KPICohorts returns the stage counts and cohorts of a period.
+func (db *DB) KPICohorts(ctx context.Context, r KPIRange) ([]CohortRow, error) {
+	if err := r.check(); err != nil {
+		return nil, err
+	}
+	var args []any
+	for range FunnelStages {
+		args = append(append(args, r.head()...), r.period()...)
+	}
+	rows, err := db.Read.QueryContext(ctx, db.q.get("KPIStageCohorts"), args...)
+	if err != nil {
+		return nil, wrapDB(err, "kpi cohorts")
+	}
+	defer rows.Close()
+	var out []CohortRow
+	for rows.Next() {
+		var c CohortRow
+		c.Reached[0] = -1
+		var rec sql.NullInt64
+		if err := rows.Scan(&c.Stage, &c.Unit, &c.Group, &c.N, &c.Reached[1], &c.Reached[2], &c.Reached[3],
+			&c.Reached[4], &c.Reached[5], &c.Reached[6], &rec); err != nil {
+			return nil, wrapDB(err, "kpi cohorts")
+		}
+		c.Reached[0] = c.N
+		c.Recycled = rec.Int64
+		out = append(out, c)
+	}
+	return out, wrapDB(rows.Err(), "kpi cohorts")
+}
+
+// DurationRow is one lead's duration for a KPI: Micros is the time from
+// the stage before Stage to Stage (velocity), or to the first touch.
+type DurationRow struct {
+	Stage  string
+	Unit   int64
+	Group  string
+	Micros int64
+	// Valid is false when there is no end yet (an MQL not touched).
+	Valid bool
+}
+
+// KPIVelocity calls fn for every lead that first reached a stage in the
+// period, with the time it took from the stage before.
+func (db *DB) KPIVelocity(ctx context.Context, r KPIRange, fn func(DurationRow)) error {
+	if err := r.check(); err != nil {
+		return err
+	}
+	var args []any
+	for range FunnelStages[1:] {
+		args = append(append(args, r.head()...), r.period()...)
+	}
+	rows, err := db.Read.QueryContext(ctx, db.q.get("KPIVelocity"), args...)
+	if err != nil {
+		return wrapDB(err, "kpi velocity")
+	}
+	defer rows.Close()
+	var d DurationRow
+	var stage, group []byte
+	for rows.Next() {
+		if err := rows.Scan(&stage, &d.Unit, &group, &d.Micros); err != nil {
+			return wrapDB(err, "kpi velocity")
+		}
+		d.Stage, d.Group, d.Valid = internKPI(stage), internKPI(group), true
+		fn(d)
+	}
+	return wrapDB(rows.Err(), "kpi velocity")
+}
+
+// KPIFirstTouch calls fn for every MQL of the period with the time from
+// reaching MQL to its first sales touch (Valid false: none yet).
+func (db *DB) KPIFirstTouch(ctx context.Context, r KPIRange, fn func(DurationRow)) error {
+	if err := r.check(); err != nil {
+		return err
+	}
+	rows, err := db.Read.QueryContext(ctx, db.q.get("KPIFirstTouch"), append(r.head(), r.period()...)...)
+	if err != nil {
+		return wrapDB(err, "kpi first touch")
+	}
+	defer rows.Close()
+	d := DurationRow{Stage: "first_touch"}
+	var group []byte
+	var v sql.NullInt64
+	for rows.Next() {
+		if err := rows.Scan(&d.Unit, &group, &v); err != nil {
+			return wrapDB(err, "kpi first touch")
+		}
+		d.Group, d.Micros, d.Valid = internKPI(group), v.Int64, v.Valid
+		fn(d)
+	}
+	return wrapDB(rows.Err(), "kpi first touch")
+}
+
+// internKPI copies a scanned name out of the driver's buffer.
+func internKPI(b []byte) string { return string(b) }
+
+// SLARow counts the SLA clocks of one bucket, group, policy and status.
+type SLARow struct {
+	Unit   int64
+	Group  string
+	Policy string
+	Status string
+	N      int64
+}
+
+// KPISLA counts the SLA clocks started in the period by outcome, counting
+// running clocks past their deadline at now as breached.
+func (db *DB) KPISLA(ctx context.Context, r KPIRange, now time.Time) ([]SLARow, error) {
+	if err := r.check(); err != nil {
+		return nil, err
+	}
+	args := append(append(r.head(), us(now)), r.period()...)
+	rows, err := db.Read.QueryContext(ctx, db.q.get("KPISLA"), args...)
+	if err != nil {
+		return nil, wrapDB(err, "kpi sla")
+	}
+	defer rows.Close()
+	var out []SLARow
+	for rows.Next() {
+		var s SLARow
+		if err := rows.Scan(&s.Unit, &s.Group, &s.Policy, &s.Status, &s.N); err != nil {
+			return nil, wrapDB(err, "kpi sla")
+		}
+		out = append(out, s)
+	}
+	return out, wrapDB(rows.Err(), "kpi sla")
+}
+
+// RecycleRow counts recycles and disqualifications with the same reason.
+type RecycleRow struct {
+	Unit   int64
+	Group  string
+	To     string // recycled or disqualified
+	From   string
+	Manual bool // by a person or API client: a rejection
+	Reason string
+	N      int64
+}
+
+// KPIRecycles counts the recycles and disqualifications of a period.
+func (db *DB) KPIRecycles(ctx context.Context, r KPIRange) ([]RecycleRow, error) {
+	if err := r.check(); err != nil {
+		return nil, err
+	}
+	rows, err := db.Read.QueryContext(ctx, db.q.get("KPIRecycles"), append(r.head(), r.period()...)...)
+	if err != nil {
+		return nil, wrapDB(err, "kpi recycles")
+	}
+	defer rows.Close()
+	var out []RecycleRow
+	for rows.Next() {
+		var x RecycleRow
+		var manual int64
+		if err := rows.Scan(&x.Unit, &x.Group, &x.To, &x.From, &manual, &x.Reason, &x.N); err != nil {
+			return nil, wrapDB(err, "kpi recycles")
+		}
+		x.Manual = manual == 1
+		out = append(out, x)
+	}
+	return out, wrapDB(rows.Err(), "kpi recycles")
+}
+
+// ScoreBinRow counts the leads of a group whose current score is in
+// [Bin×10, Bin×10+10).
+type ScoreBinRow struct {
+	Group string
+	Bin   int
+	N     int64
+}
+
+// KPIScores returns the score distribution of the leads created in the
+// period.
+func (db *DB) KPIScores(ctx context.Context, r KPIRange) ([]ScoreBinRow, error) {
+	if err := r.check(); err != nil {
+		return nil, err
+	}
+	rows, err := db.Read.QueryContext(ctx, db.q.get("KPIScores"), r.Group, us(r.From), us(r.To))
+	if err != nil {
+		return nil, wrapDB(err, "kpi scores")
+	}
+	defer rows.Close()
+	var out []ScoreBinRow
+	for rows.Next() {
+		var x ScoreBinRow
+		var bin float64
+		if err := rows.Scan(&x.Group, &bin, &x.N); err != nil {
+			return nil, wrapDB(err, "kpi scores")
+		}
+		x.Bin = int(bin)
+		out = append(out, x)
+	}
+	return out, wrapDB(rows.Err(), "kpi scores")
+}
+
+// WonRow sums the won deals of one bucket, group and currency.
+type WonRow struct {
+	Unit     int64
+	Group    string
+	Currency string
+	Deals    int64
+	Amount   float64
+}
+
+// KPIWon sums the deals won in the period.
+func (db *DB) KPIWon(ctx context.Context, r KPIRange) ([]WonRow, error) {
+	if err := r.check(); err != nil {
+		return nil, err
+	}
+	rows, err := db.Read.QueryContext(ctx, db.q.get("KPIWon"), append(r.head(), r.period()...)...)
+	if err != nil {
+		return nil, wrapDB(err, "kpi won")
+	}
+	defer rows.Close()
+	var out []WonRow
+	for rows.Next() {
+		var x WonRow
+		if err := rows.Scan(&x.Unit, &x.Group, &x.Currency, &x.Deals, &x.Amount); err != nil {
+			return nil, wrapDB(err, "kpi won")
+		}
+		out = append(out, x)
+	}
+	return out, wrapDB(rows.Err(), "kpi won")
+}
+
+// CampaignCost is what a campaign cost in one calendar month.
+type CampaignCost struct {
+	Campaign  string    `json:"campaign"`
+	Month     string    `json:"month" doc:"YYYY-MM"`
+	Amount    float64   `json:"amount"`
+	Currency  string    `json:"currency"`
+	UpdatedBy string    `json:"updated_by,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitzero"`
+}
+
+var monthRE = regexp.MustCompile(`^[0-9]{4}-(0[1-9]|1[0-2])$`)
+
+// ValidMonth reports whether s is a calendar month written YYYY-MM.
+func ValidMonth(s string) bool { return monthRE.MatchString(s) }
+
+// Check validates a cost; where prefixes the error location.
+func (c *CampaignCost) Check(where string) error {
+	c.Campaign = strings.TrimSpace(c.Campaign)
+	c.Currency = strings.ToUpper(strings.TrimSpace(c.Currency))
+	if c.Currency == "" {
+		c.Currency = "JPY"
+	}
+	switch {
+	case c.Campaign == "":
+		return leadflow.Invalidf(where+"campaign", "campaign is required")
+	case !ValidMonth(c.Month):
+		return leadflow.Invalidf(where+"month", "month %q must be a calendar month written YYYY-MM, e.g. 2026-04", c.Month)
+	case c.Amount < 0 || c.Amount != c.Amount || c.Amount > 1e15:
+		return leadflow.Invalidf(where+"amount", "amount must be a number from 0 to 1e15")
+	case len(c.Currency) != 3 || strings.Trim(c.Currency, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "":
+		return leadflow.Invalidf(where+"currency", "currency %q must be a 3-letter ISO 4217 code such as JPY", c.Currency)
+	}
+	return nil
+}
+
+// UpsertCampaignCosts stores costs, replacing the cost of the same
+// campaign and month.
+func (tx *Tx) UpsertCampaignCosts(ctx context.Context, costs []CampaignCost, by string) error {
+	for i := range costs {
+		c := &costs[i]
+		if err := c.Check(""); err != nil {
+			return err
+		}
+		c.UpdatedBy, c.UpdatedAt = by, tx.Now
+		if _, err := tx.exec(ctx, "CampaignCostUpsert", c.Campaign, c.Month, c.Amount, c.Currency, by, us(tx.Now)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CampaignCosts returns the costs of the months fromMonth … toMonth
+// (YYYY-MM, inclusive).
+func (db *DB) CampaignCosts(ctx context.Context, fromMonth, toMonth string) ([]CampaignCost, error) {
+	rows, err := db.Read.QueryContext(ctx, db.q.get("CampaignCosts"), fromMonth, toMonth)
+	if err != nil {
+		return nil, wrapDB(err, "campaign costs")
+	}
+	defer rows.Close()
+	var out []CampaignCost
+	for rows.Next() {
+		var c CampaignCost
+		var at int64
+		if err := rows.Scan(&c.Campaign, &c.Month, &c.Amount, &c.Currency, &c.UpdatedBy, &at); err != nil {
+			return nil, wrapDB(err, "campaign costs")
+		}
+		c.UpdatedAt = fromUS(at)
+		out = append(out, c)
+	}
+	return out, wrapDB(rows.Err(), "campaign costs")
+}
+
+// Target is one monthly target.
+type Target struct {
+	Month     string    `json:"month" doc:"YYYY-MM"`
+	Metric    string    `json:"metric" enum:"leads,mqls,sqls,opportunities,customers,won_amount"`
+	Value     float64   `json:"value"`
+	UpdatedBy string    `json:"updated_by,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitzero"`
+}
+
+// TargetMetrics are the metrics a target may set.
+var TargetMetrics = []string{"leads", "mqls", "sqls", "opportunities", "customers", "won_amount"}
+
+// Check validates a target.
+func (t *Target) Check(where string) error {
+	ok := false
+	for _, m := range TargetMetrics {
+		ok = ok || m == t.Metric
+	}
+	switch {
+	case !ValidMonth(t.Month):
+		return leadflow.Invalidf(where+"month", "month %q must be a calendar month written YYYY-MM, e.g. 2026-04", t.Month)
+	case !ok:
+		return leadflow.Invalidf(where+"metric", "unknown metric %q; use one of %s", t.Metric, strings.Join(TargetMetrics, ", "))
+	case t.Value < 0 || t.Value != t.Value || t.Value > 1e15:
+		return leadflow.Invalidf(where+"value", "value must be a number from 0 to 1e15")
+	}
+	return nil
+}
+
+// SetTargets stores targets, replacing those of the same month and
+// metric (a value of 0 is a target of zero), and deletes the (month,
+// metric) pairs listed in remove.
+func (tx *Tx) SetTargets(ctx context.Context, set []Target, remove []Target, by string) error {
+	for i := range set {
+		t := &set[i]
+		if err := t.Check(fmt.Sprintf("targets[%d].", i)); err != nil {
+			return err
+		}
+		t.UpdatedBy, t.UpdatedAt = by, tx.Now
+		if _, err := tx.exec(ctx, "TargetUpsert", t.Month, t.Metric, t.Value, by, us(tx.Now)); err != nil {
+			return err
+		}
+	}
+	for _, t := range remove {
+		if _, err := tx.exec(ctx, "TargetDelete", t.Month, t.Metric); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Targets returns the targets of the months fromMonth … toMonth.
+func (db *DB) Targets(ctx context.Context, fromMonth, toMonth string) ([]Target, error) {
+	rows, err := db.Read.QueryContext(ctx, db.q.get("Targets"), fromMonth, toMonth)
+	if err != nil {
+		return nil, wrapDB(err, "targets")
+	}
+	defer rows.Close()
+	var out []Target
+	for rows.Next() {
+		var t Target
+		var at int64
+		if err := rows.Scan(&t.Month, &t.Metric, &t.Value, &t.UpdatedBy, &at); err != nil {
+			return nil, wrapDB(err, "targets")
+		}
+		t.UpdatedAt = fromUS(at)
+		out = append(out, t)
+	}
+	return out, wrapDB(rows.Err(), "targets")
+}
+
+// Outcome is what happened to a lead, from its transitions: when it first
+// reached SQL (or later), opportunity (or later) and customer; zero when
+// it did not.
+type Outcome struct {
+	LeadID              int64
+	SQLAt, OppAt, WonAt time.Time
+}
+
+// Outcomes calls fn once for every lead with lo < id <= hi that
+// has a transition to sql or later or a won deal.
+func (db *DB) Outcomes(ctx context.Context, lo, hi int64, fn func(Outcome) error) error {
+	won := map[int64]int64{}
+	rows, err := db.Read.QueryContext(ctx, db.q.get("BacktestWonDeals"), lo, hi)
+	if err != nil {
+		return wrapDB(err, "won deals")
+	}
+	for rows.Next() {
+		var id, at int64
+		if err := rows.Scan(&id, &at); err != nil {
+			rows.Close()
+			return wrapDB(err, "won deals")
+		}
+		won[id] = at
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return wrapDB(err, "won deals")
+	}
+	rows, err = db.Read.QueryContext(ctx, db.q.get("BacktestOutcomes"), lo, hi)
+	if err != nil {
+		return wrapDB(err, "outcomes")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var s, o, w sql.NullInt64
+		if err := rows.Scan(&id, &s, &o, &w); err != nil {
+			return wrapDB(err, "outcomes")
+		}
+		if d, ok := won[id]; ok {
+			if !w.Valid || d < w.Int64 {
+				w = sql.NullInt64{Int64: d, Valid: true}
+			}
+			delete(won, id)
+		}
+		if !s.Valid && !o.Valid && !w.Valid {
+			continue
+		}
+		if err := fn(Outcome{LeadID: id, SQLAt: fromUS(s.Int64), OppAt: fromUS(o.Int64), WonAt: fromUS(w.Int64)}); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return wrapDB(err, "outcomes")
+	}
+	// Won deals of leads without transitions (a CRM import): rare, so
+	// reported after the others, out of lead order.
+	for id, at := range won {
+		if err := fn(Outcome{LeadID: id, WonAt: fromUS(at)}); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,159 @@
+-- KPIs (analytics): the kpi_funnel summary, campaign costs, monthly targets
+-- and the reads of the backtest. Periods are [from, to) in unix
+-- microseconds. Buckets are computed here as (t + offset) / granularity,
+-- an integer the caller maps to its weeks, months or quarters in the
+-- report's time zone. The group parameter picks the breakdown column:
+-- source, medium, campaign, industry, owner, team, or anything else for
+-- none.
+
+-- name: KPIStateGet
+SELECT value FROM kpi_state WHERE key = ?
+
+-- name: KPIStateSet
+INSERT INTO kpi_state (key, value) VALUES (?, ?)
+ON CONFLICT (key) DO UPDATE SET value = excluded.value
+
+-- name: KPILeadsChanged
+SELECT count(*), coalesce(max(updated_at), 0), coalesce(max(id), 0) FROM leads WHERE updated_at > ?
+
+-- name: KPIFunnelDeleteErased
+DELETE FROM kpi_funnel WHERE lead_id IN (
+    SELECT id FROM leads WHERE updated_at > ? AND id > ? AND id <= ? AND erased_at IS NOT NULL)
+
+-- Per stage S: the leads that first reached S (or a later funnel stage) in
+-- the period, by bucket and group, and how many of them have reached each
+-- stage by now (the cohort counts). 'lead' is the lead's creation.
+
+-- name: KPIStageCohorts
+SELECT 'lead', (created_at + ?) / ?, CASE ? WHEN 'source' THEN source WHEN 'medium' THEN medium WHEN 'campaign' THEN campaign WHEN 'industry' THEN industry WHEN 'owner' THEN owner WHEN 'team' THEN team ELSE '' END,
+       count(*), count(mql_at), count(sal_at), count(sql_at), count(hql_at), count(opp_at), count(won_at), sum(CASE WHEN recycled > 0 THEN 1 ELSE 0 END)
+FROM kpi_funnel WHERE created_at >= ? AND created_at < ? GROUP BY 2, 3
+UNION ALL
+SELECT 'mql', (mql_at + ?) / ?, CASE ? WHEN 'source' THEN source WHEN 'medium' THEN medium WHEN 'campaign' THEN campaign WHEN 'industry' THEN industry WHEN 'owner' THEN owner WHEN 'team' THEN team ELSE '' END,
+       count(*), count(mql_at), count(sal_at), count(sql_at), count(hql_at), count(opp_at), count(won_at), sum(CASE WHEN recycled > 0 THEN 1 ELSE 0 END)
+FROM kpi_funnel WHERE mql_at >= ? AND mql_at < ? GROUP BY 2, 3
+UNION ALL
+SELECT 'sal', (sal_at + ?) / ?, CASE ? WHEN 'source' THEN source WHEN 'medium' THEN medium WHEN 'campaign' THEN campaign WHEN 'industry' THEN industry WHEN 'owner' THEN owner WHEN 'team' THEN team ELSE '' END,
+       count(*), count(mql_at), count(sal_at), count(sql_at), count(hql_at), count(opp_at), count(won_at), sum(CASE WHEN recycled > 0 THEN 1 ELSE 0 END)
+FROM kpi_funnel WHERE sal_at >= ? AND sal_at < ? GROUP BY 2, 3
+UNION ALL
+SELECT 'sql', (sql_at + ?) / ?, CASE ? WHEN 'source' THEN source WHEN 'medium' THEN medium WHEN 'campaign' THEN campaign WHEN 'industry' THEN industry WHEN 'owner' THEN owner WHEN 'team' THEN team ELSE '' END,
+       count(*), count(mql_at), count(sal_at), count(sql_at), count(hql_at), count(opp_at), count(won_at), sum(CASE WHEN recycled > 0 THEN 1 ELSE 0 END)
+FROM kpi_funnel WHERE sql_at >= ? AND sql_at < ? GROUP BY 2, 3
+UNION ALL
+SELECT 'hql', (hql_at + ?) / ?, CASE ? WHEN 'source' THEN source WHEN 'medium' THEN medium WHEN 'campaign' THEN campaign WHEN 'industry' THEN industry WHEN 'owner' THEN owner WHEN 'team' THEN team ELSE '' END,
+       count(*), count(mql_at), count(sal_at), count(sql_at), count(hql_at), count(opp_at), count(won_at), sum(CASE WHEN recycled > 0 THEN 1 ELSE 0 END)
+FROM kpi_funnel WHERE hql_at >= ? AND hql_at < ? GROUP BY 2, 3
+UNION ALL
+SELECT 'opportunity', (opp_at + ?) / ?, CASE ? WHEN 'source' THEN source WHEN 'medium' THEN medium WHEN 'campaign' THEN campaign WHEN 'industry' THEN industry WHEN 'owner' THEN owner WHEN 'team' THEN team ELSE '' END,
+       count(*), count(mql_at), count(sal_at), count(sql_at), count(hql_at), count(opp_at), count(won_at), sum(CASE WHEN recycled > 0 THEN 1 ELSE 0 END)
+FROM kpi_funnel WHERE opp_at >= ? AND opp_at < ? GROUP BY 2, 3
+UNION ALL
+SELECT 'customer', (won_at + ?) / ?, CASE ? WHEN 'source' THEN source WHEN 'medium' THEN medium WHEN 'campaign' THEN campaign WHEN 'industry' THEN industry WHEN 'owner' THEN owner WHEN 'team' THEN team ELSE '' END,
+       count(*), count(mql_at), count(sal_at), count(sql_at), count(hql_at), count(opp_at), count(won_at), sum(CASE WHEN recycled > 0 THEN 1 ELSE 0 END)
+FROM kpi_funnel WHERE won_at >= ? AND won_at < ? GROUP BY 2, 3
+
+-- Velocity: per stage T, the leads that first reached T in the period and
+-- how long after reaching the stage before T they did (microseconds).
+
+-- name: KPIVelocity
+SELECT 'mql', (mql_at + ?) / ?, CASE ? WHEN 'source' THEN source WHEN 'medium' THEN medium WHEN 'campaign' THEN campaign WHEN 'industry' THEN industry WHEN 'owner' THEN owner WHEN 'team' THEN team ELSE '' END, mql_at - created_at
+FROM kpi_funnel WHERE mql_at >= ? AND mql_at < ?
+UNION ALL
+SELECT 'sal', (sal_at + ?) / ?, CASE ? WHEN 'source' THEN source WHEN 'medium' THEN medium WHEN 'campaign' THEN campaign WHEN 'industry' THEN industry WHEN 'owner' THEN owner WHEN 'team' THEN team ELSE '' END, sal_at - mql_at
+FROM kpi_funnel WHERE sal_at >= ? AND sal_at < ?
+UNION ALL
+SELECT 'sql', (sql_at + ?) / ?, CASE ? WHEN 'source' THEN source WHEN 'medium' THEN medium WHEN 'campaign' THEN campaign WHEN 'industry' THEN industry WHEN 'owner' THEN owner WHEN 'team' THEN team ELSE '' END, sql_at - sal_at
+FROM kpi_funnel WHERE sql_at >= ? AND sql_at < ?
+UNION ALL
+SELECT 'hql', (hql_at + ?) / ?, CASE ? WHEN 'source' THEN source WHEN 'medium' THEN medium WHEN 'campaign' THEN campaign WHEN 'industry' THEN industry WHEN 'owner' THEN owner WHEN 'team' THEN team ELSE '' END, hql_at - sql_at
+FROM kpi_funnel WHERE hql_at >= ? AND hql_at < ?
+UNION ALL
+SELECT 'opportunity', (opp_at + ?) / ?, CASE ? WHEN 'source' THEN source WHEN 'medium' THEN medium WHEN 'campaign' THEN campaign WHEN 'industry' THEN industry WHEN 'owner' THEN owner WHEN 'team' THEN team ELSE '' END, opp_at - hql_at
+FROM kpi_funnel WHERE opp_at >= ? AND opp_at < ?
+UNION ALL
+SELECT 'customer', (won_at + ?) / ?, CASE ? WHEN 'source' THEN source WHEN 'medium' THEN medium WHEN 'campaign' THEN campaign WHEN 'industry' THEN industry WHEN 'owner' THEN owner WHEN 'team' THEN team ELSE '' END, won_at - opp_at
+FROM kpi_funnel WHERE won_at >= ? AND won_at < ?
+
+-- First touch: the MQLs of the period and the time from reaching MQL to
+-- the first sales touch at or after it (NULL: not touched yet).
+
+-- name: KPIFirstTouch
+SELECT (f.mql_at + ?) / ?, CASE ? WHEN 'source' THEN f.source WHEN 'medium' THEN f.medium WHEN 'campaign' THEN f.campaign WHEN 'industry' THEN f.industry WHEN 'owner' THEN f.owner WHEN 'team' THEN f.team ELSE '' END,
+       (SELECT min(t.at) FROM touches t WHERE t.lead_id = f.lead_id AND t.at >= f.mql_at) - f.mql_at
+FROM kpi_funnel f WHERE f.mql_at >= ? AND f.mql_at < ?
+
+-- SLA clocks started in the period by outcome; a running clock already
+-- past its deadline counts as breached. The owner breakdown is the clock's
+-- owner (the rep responsible then); the others are the lead's.
+
+-- name: KPISLA
+SELECT (c.started_at + ?) / ?, CASE ? WHEN 'owner' THEN c.owner WHEN 'source' THEN coalesce(f.source, '') WHEN 'medium' THEN coalesce(f.medium, '') WHEN 'campaign' THEN coalesce(f.campaign, '') WHEN 'industry' THEN coalesce(f.industry, '') WHEN 'team' THEN coalesce(f.team, '') ELSE '' END,
+       c.policy, CASE WHEN c.status = 'running' AND c.due_at < ? THEN 'breached' ELSE c.status END, count(*)
+FROM sla_clocks c LEFT JOIN kpi_funnel f ON f.lead_id = c.lead_id
+WHERE c.started_at >= ? AND c.started_at < ?
+GROUP BY 1, 2, 3, 4
+
+-- Recycles and disqualifications in the period; manual is 1 when a person
+-- or API client did it (a rejection), 0 for rules, expiry and lost deals.
+
+-- name: KPIRecycles
+SELECT (t.at + ?) / ?, CASE ? WHEN 'source' THEN f.source WHEN 'medium' THEN f.medium WHEN 'campaign' THEN f.campaign WHEN 'industry' THEN f.industry WHEN 'owner' THEN f.owner WHEN 'team' THEN f.team ELSE '' END,
+       t.to_stage, t.from_stage, CASE WHEN t.cause LIKE 'user:%' OR t.cause LIKE 'api:%' THEN 1 ELSE 0 END, t.reason, count(*)
+FROM transitions t JOIN kpi_funnel f ON f.lead_id = t.lead_id
+WHERE t.at >= ? AND t.at < ? AND t.to_stage IN ('recycled', 'disqualified')
+GROUP BY 1, 2, 3, 4, 5, 6
+
+-- Current scores of the leads created in the period, in bins of 10 points.
+
+-- name: KPIScores
+SELECT CASE ? WHEN 'source' THEN source WHEN 'medium' THEN medium WHEN 'campaign' THEN campaign WHEN 'industry' THEN industry WHEN 'owner' THEN owner WHEN 'team' THEN team ELSE '' END,
+       floor(score / 10), count(*)
+FROM kpi_funnel WHERE created_at >= ? AND created_at < ? GROUP BY 1, 2
+
+-- Won deals closed in the period.
+
+-- name: KPIWon
+SELECT (d.at + ?) / ?, CASE ? WHEN 'source' THEN f.source WHEN 'medium' THEN f.medium WHEN 'campaign' THEN f.campaign WHEN 'industry' THEN f.industry WHEN 'owner' THEN f.owner WHEN 'team' THEN f.team ELSE '' END,
+       d.currency, count(*), sum(d.amount)
+FROM deals d JOIN kpi_funnel f ON f.lead_id = d.lead_id
+WHERE d.status = 'won' AND d.at >= ? AND d.at < ?
+GROUP BY 1, 2, 3
+
+-- Campaign costs and monthly targets.
+
+-- name: CampaignCostUpsert
+INSERT INTO campaign_costs (campaign, month, amount, currency, updated_by, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (campaign, month) DO UPDATE SET amount = excluded.amount, currency = excluded.currency,
+    updated_by = excluded.updated_by, updated_at = excluded.updated_at
+
+-- name: CampaignCosts
+SELECT campaign, month, amount, currency, updated_by, updated_at FROM campaign_costs
+WHERE month >= ? AND month <= ? ORDER BY campaign, month
+
+-- name: TargetUpsert
+INSERT INTO targets (month, metric, value, updated_by, updated_at) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (month, metric) DO UPDATE SET value = excluded.value, updated_by = excluded.updated_by,
+    updated_at = excluded.updated_at
+
+-- name: TargetDelete
+DELETE FROM targets WHERE month = ? AND metric = ?
+
+-- name: Targets
+SELECT month, metric, value, updated_by, updated_at FROM targets WHERE month >= ? AND month <= ? ORDER BY month, metric
+
+-- Backtest: the outcomes of a range of leads from their transitions (when
+-- each first reached SQL or later, opportunity or later, customer) and
+-- won deals.
+
+-- name: BacktestOutcomes
+SELECT lead_id,
+       min(CASE WHEN to_stage IN ('sql', 'hql', 'opportunity', 'customer') THEN at END),
+       min(CASE WHEN to_stage IN ('opportunity', 'customer') THEN at END),
+       min(CASE WHEN to_stage = 'customer' THEN at END)
+FROM transitions WHERE lead_id > ? AND lead_id <= ?
+GROUP BY lead_id ORDER BY lead_id
+
+-- name: BacktestWonDeals
+SELECT lead_id, min(at) FROM deals WHERE status = 'won' AND lead_id > ? AND lead_id <= ?
+GROUP BY lead_id ORDER BY lead_id
