@@ -66,11 +66,13 @@ Usage:
   leadflow apikey create --name NAME    print a new API key (for /api/v1)
   leadflow import leads FILE.csv [--map "Header=field,…"] [--encoding shift_jis]
   leadflow model validate FILE | apply FILE | show [--version N] | diff [--from N] [--to N] | history
+  leadflow model backtest FILE --from DATE --to DATE [--thresholds 10:150:5] [--capacity N] [--beta 1] [--format table|json|csv]
   leadflow lead explain EMAIL
   leadflow user create --name N --role ROLE [--email E] [--team T] [--max-open N] [--display-name TEXT] | update --name N [...] [--active=false] | list [--team T]
   leadflow team create --name T [--manager U] | update --name T --manager U | list
   leadflow routing validate FILE | set FILE | show
   leadflow gen --leads N --events N [--seed N] [--days N]   load a synthetic history
+  leadflow bench rescore [--runs N]     time a full rescore (and, on PostgreSQL, the same scoring in SQL)
 
 Configuration (flags win over the environment):
   LEADFLOW_DB        database: postgres://… or a SQLite path (default DATA_DIR/leadflow.db)
@@ -111,6 +113,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return cmdLead(ctx, e, rest, stdout, stderr)
 	case "gen":
 		return cmdGen(ctx, e, rest, stdout, stderr)
+	case "bench":
+		return cmdBench(ctx, e, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -55,11 +55,22 @@ func (f *Flow) ApplyModel(ctx context.Context, filename string, src []byte, acto
 	return mv, run, nil
 }
 
-// Rescore works a rescore run: every lead, in id order from where the run
-// left off, is matched again under the run's model and re-qualified, with
-// transitions recorded as caused by "model vN". A run whose model is no
-// longer active stops (the newer model's run takes over).
+// Rescore works a rescore run (the River job ApplyModel enqueues): every
+// lead, in id order from where the run left off, is scored again under the
+// run's model and re-qualified, with transitions recorded as caused by
+// "model vN". Progress is saved with every chunk, so a crashed job resumes
+// where it stopped. A run whose model is no longer active stops (the newer
+// model's run takes over). See bulk.go for how.
 func (f *Flow) Rescore(ctx context.Context, runID int64) error {
+	_, err := f.RescoreBulk(ctx, runID, BulkOptions{})
+	return err
+}
+
+// rescoreEach is the per-lead rescore: each lead loaded, its events matched
+// again and its hits replaced, through the same unit as ingestion. Slow
+// (several queries per lead) but the reference the bulk path is tested
+// against.
+func (f *Flow) rescoreEach(ctx context.Context, runID int64) error {
 	run, err := f.db.RescoreRunByID(ctx, runID)
 	if err != nil {
 		return err

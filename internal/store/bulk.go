@@ -1,0 +1,237 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/binary"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/leadflow/leadflow"
+)
+
+// This file is the read and write side of the bulk rescore: whole ranges
+// of leads and their events in one query each, and changed scores written
+// back in batches. The per-lead path (FindLead, EventsOfLead, UpdateLead)
+// stays the reference; the bulk rescore must give the same scores.
+
+// ChunkEnd returns the id of the n-th lead after `after` (ids in order,
+// erased leads skipped), or the largest lead id when fewer remain; 0 when
+// no lead is left. Leads in (after, end] form one rescore chunk.
+func (db *DB) ChunkEnd(ctx context.Context, after int64, n int) (int64, error) {
+	var end int64
+	err := db.queryRow(ctx, "BulkChunkEnd", after, n-1).Scan(&end)
+	if err == nil {
+		return end, nil
+	}
+	if err != sql.ErrNoRows {
+		return 0, wrapDB(err, "chunk end")
+	}
+	if err := db.queryRow(ctx, "BulkMaxLeadID").Scan(&end); err != nil {
+		return 0, wrapDB(err, "max lead id")
+	}
+	if end <= after {
+		return 0, nil
+	}
+	return end, nil
+}
+
+// LeadsInRange returns the leads with lo < id <= hi that are not erased,
+// in id order.
+func (db *DB) LeadsInRange(ctx context.Context, lo, hi int64) ([]*leadflow.Lead, error) {
+	rows, err := db.Read.QueryContext(ctx, db.q.get("BulkLeads"), lo, hi)
+	if err != nil {
+		return nil, wrapDB(err, "leads in range")
+	}
+	defer rows.Close()
+	var out []*leadflow.Lead
+	for rows.Next() {
+		l, err := scanLead(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, l)
+	}
+	return out, wrapDB(rows.Err(), "leads in range")
+}
+
+// EventColumns says which event columns a bulk read returns besides lead
+// id, id, type, name and timestamp.
+type EventColumns struct {
+	Properties, Context bool
+}
+
+// RawEvent is one event row as stored. Its byte slices are only valid
+// during the callback that receives it.
+type RawEvent struct {
+	LeadID, ID int64
+	Type, Name []byte
+	TS         int64 // unix microseconds
+	Properties []byte
+	Context    []byte
+}
+
+// Time returns the event's timestamp.
+func (e *RawEvent) Time() time.Time { return fromUS(e.TS) }
+
+// ScanEvents calls fn for every event of the leads with lo < id <= hi, in
+// lead order (events of one lead in no particular order). On PostgreSQL the
+// rows are read with pgx directly, without database/sql's per-value
+// conversions.
+func (db *DB) ScanEvents(ctx context.Context, lo, hi int64, cols EventColumns, fn func(*RawEvent) error) error {
+	name := "BulkEventsBare"
+	switch {
+	case cols.Context:
+		name = "BulkEventsAll"
+	case cols.Properties:
+		name = "BulkEventsProps"
+	}
+	q := db.q.get(name)
+	if db.Dialect == Postgres {
+		return db.scanEventsPG(ctx, q, lo, hi, fn)
+	}
+	rows, err := db.Read.QueryContext(ctx, q, lo, hi)
+	if err != nil {
+		return wrapDB(err, "scan events")
+	}
+	defer rows.Close()
+	var e RawEvent
+	dest := []any{&e.LeadID, &e.ID, (*sql.RawBytes)(&e.Type), (*sql.RawBytes)(&e.Name), &e.TS}
+	if cols.Properties || cols.Context {
+		dest = append(dest, (*sql.RawBytes)(&e.Properties))
+	}
+	if cols.Context {
+		dest = append(dest, (*sql.RawBytes)(&e.Context))
+	}
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return wrapDB(err, "scan event")
+		}
+		if err := fn(&e); err != nil {
+			return err
+		}
+	}
+	return wrapDB(rows.Err(), "scan events")
+}
+
+func (db *DB) scanEventsPG(ctx context.Context, q string, lo, hi int64, fn func(*RawEvent) error) error {
+	conn, err := db.Read.Conn(ctx)
+	if err != nil {
+		return wrapDB(err, "scan events")
+	}
+	defer conn.Close()
+	return conn.Raw(func(dc any) error {
+		pc := dc.(*stdlib.Conn).Conn()
+		rows, err := pc.Query(ctx, q, lo, hi)
+		if err != nil {
+			return wrapDB(err, "scan events")
+		}
+		defer rows.Close()
+		fds := rows.FieldDescriptions()
+		var e RawEvent
+		for rows.Next() {
+			v := rows.RawValues()
+			if e.LeadID, err = pgInt(fds[0].Format, v[0]); err != nil {
+				return err
+			}
+			if e.ID, err = pgInt(fds[1].Format, v[1]); err != nil {
+				return err
+			}
+			e.Type, e.Name = v[2], v[3]
+			if e.TS, err = pgInt(fds[4].Format, v[4]); err != nil {
+				return err
+			}
+			if len(v) > 5 {
+				e.Properties = v[5]
+			}
+			if len(v) > 6 {
+				e.Context = v[6]
+			}
+			if err := fn(&e); err != nil {
+				return err
+			}
+		}
+		return wrapDB(rows.Err(), "scan events")
+	})
+}
+
+// pgInt decodes a bigint in PostgreSQL's text or binary wire format.
+func pgInt(format int16, b []byte) (int64, error) {
+	if format == pgx.BinaryFormatCode && len(b) == 8 {
+		return int64(binary.BigEndian.Uint64(b)), nil
+	}
+	n, err := strconv.ParseInt(string(b), 10, 64)
+	if err != nil {
+		return 0, leadflow.Internal(err, "decode bigint")
+	}
+	return n, nil
+}
+
+// ScoreChange is a lead's new score, written only if the lead still has
+// the UpdatedAt it was read with.
+type ScoreChange struct {
+	ID                     int64
+	Score, Fit, Behavior   float64
+	NextDecayAt, UpdatedAt time.Time
+}
+
+// UpdateScores writes score changes in the transaction, each guarded by
+// the lead's UpdatedAt as read: a lead changed since (an event scored it
+// meanwhile) is left alone. It returns how many leads were written.
+// model_version is left as it is: the lead's stored hits still belong to
+// that version, and the per-lead path rebuilds them on the lead's next
+// event.
+func (tx *Tx) UpdateScores(ctx context.Context, changes []ScoreChange) (int64, error) {
+	if len(changes) == 0 {
+		return 0, nil
+	}
+	if tx.db.Dialect == Postgres {
+		return tx.updateScoresPG(ctx, changes)
+	}
+	st, err := tx.PrepareContext(ctx, tx.db.q.get("BulkScoreUpdate"))
+	if err != nil {
+		return 0, wrapDB(err, "prepare score update")
+	}
+	defer st.Close()
+	now := us(tx.Now)
+	var n int64
+	for _, c := range changes {
+		res, err := st.ExecContext(ctx, c.Score, c.Fit, c.Behavior, now, nullTime(c.NextDecayAt), now, c.ID, us(c.UpdatedAt))
+		if err != nil {
+			return n, wrapDB(err, "score update")
+		}
+		k, _ := res.RowsAffected()
+		n += k
+	}
+	return n, nil
+}
+
+// LeadHits are the hits of one lead.
+type LeadHits struct {
+	LeadID int64
+	Hits   []Hit
+}
+
+// ReplaceHitsOf replaces the stored hits of several leads in a few
+// statements (the per-lead ReplaceHits costs a statement per hit).
+func (tx *Tx) ReplaceHitsOf(ctx context.Context, leads []LeadHits) error {
+	if len(leads) == 0 {
+		return nil
+	}
+	if tx.db.Dialect == Postgres {
+		return tx.replaceHitsPG(ctx, leads)
+	}
+	var rows [][]any
+	for _, l := range leads {
+		if _, err := tx.exec(ctx, "HitsDelete", l.LeadID); err != nil {
+			return err
+		}
+		for _, h := range l.Hits {
+			rows = append(rows, []any{l.LeadID, h.EventID, h.Rule, us(h.At), h.Points, h.Label})
+		}
+	}
+	return insertRows(ctx, tx, "BulkHitInsert", rows)
+}

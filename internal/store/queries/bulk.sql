@@ -1,0 +1,59 @@
+-- Bulk rescoring: read leads and events range by range, write back only
+-- the scores that changed.
+
+-- name: BulkChunkEnd
+SELECT id FROM leads WHERE id > ? AND erased_at IS NULL ORDER BY id LIMIT 1 OFFSET ?
+
+-- name: BulkMaxLeadID
+SELECT coalesce(max(id), 0) FROM leads
+
+-- name: BulkLeads
+SELECT id, email, name, company, title, industry, employees, country, region, phone,
+       first_touch, last_touch, consent, unsubscribed, traits, bant, stage, stage_at,
+       score, fit_score, behavior_score, scored_at, next_decay_at, model_version, owner,
+       team, created_at, updated_at
+FROM leads WHERE id > ? AND id <= ? AND erased_at IS NULL ORDER BY id
+
+-- Events of a lead range in lead order (the (lead_id, ts) index gives the
+-- order), with only the columns the model reads.
+
+-- name: BulkEventsBare
+SELECT lead_id, id, type, name, ts FROM events WHERE lead_id > ? AND lead_id <= ? ORDER BY lead_id
+
+-- name: BulkEventsProps
+SELECT lead_id, id, type, name, ts, properties FROM events WHERE lead_id > ? AND lead_id <= ? ORDER BY lead_id
+
+-- name: BulkEventsAll
+SELECT lead_id, id, type, name, ts, properties, context FROM events WHERE lead_id > ? AND lead_id <= ? ORDER BY lead_id
+
+-- A score written back only when the lead was not changed since it was
+-- read (an event scored it under the new model meanwhile).
+
+-- name: BulkScoreUpdate
+UPDATE leads SET score = ?, fit_score = ?, behavior_score = ?, scored_at = ?, next_decay_at = ?, updated_at = ?
+WHERE id = ? AND updated_at = ?
+
+-- Bulk loading of generated histories (SQLite; PostgreSQL uses COPY).
+
+-- name: BulkMaxEventID
+SELECT coalesce(max(id), 0) FROM events
+
+-- One row of each; the loader repeats the VALUES tuple for multi-row inserts.
+
+-- name: BulkLeadInsert
+INSERT INTO leads (id, email, name, company, title, industry, employees, country, region, phone,
+       first_touch, last_touch, source, campaign, consent, unsubscribed, traits, bant, stage, stage_at,
+       score, fit_score, behavior_score, scored_at, next_decay_at, model_version, owner,
+       created_at, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+
+-- name: BulkIdentityInsert
+INSERT INTO lead_identities (kind, value, lead_id, created_at) VALUES (?, ?, ?, ?)
+
+-- name: BulkEventInsert
+INSERT INTO events (id, source_id, message_id, lead_id, anonymous_id, user_id, type, name,
+       properties, context, ts, received_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+
+-- name: BulkHitInsert
+INSERT INTO score_hits (lead_id, event_id, rule, at, points, label) VALUES (?, ?, ?, ?, ?, ?)
