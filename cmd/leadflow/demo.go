@@ -118,10 +118,12 @@ func seedDemo(ctx context.Context, a *app, progress io.Writer) (*demoCredentials
 // as sales would have done.
 func loadHistory(ctx context.Context, a *app, writeKey string, cfg gen.Config, outcomes bool, tick func(int)) (int, error) {
 	var batch []segment.Message
+	// move is what sales and the CRM later did with a lead: BANT learned
+	// when qualifying, then the deal (open, then won or lost) from the CRM.
 	type move struct {
 		email string
 		bant  *leadflow.BANT
-		to    []leadflow.Stage
+		deals []store.Deal
 	}
 	var moves []move
 	count := 0
@@ -153,14 +155,19 @@ func loadHistory(ctx context.Context, a *app, writeKey string, cfg gen.Config, o
 				mv.bant = &b
 			}
 			if o.OpportunityAt != nil {
-				mv.to = append(mv.to, leadflow.StageOpportunity)
+				id := fmt.Sprintf("DEMO-%d", rec.Lead.ID)
+				mv.deals = append(mv.deals, store.Deal{ExternalID: id, Status: store.DealOpen, At: *o.OpportunityAt,
+					Name: rec.Lead.Company})
+				switch {
+				case o.WonAt != nil:
+					mv.deals = append(mv.deals, store.Deal{ExternalID: id, Status: store.DealWon, At: *o.WonAt,
+						Amount: o.Amount, Name: rec.Lead.Company})
+				case o.LostAt != nil:
+					mv.deals = append(mv.deals, store.Deal{ExternalID: id, Status: store.DealLost, At: *o.LostAt,
+						Reason: "competitor chosen", Name: rec.Lead.Company})
+				}
 			}
-			if o.WonAt != nil {
-				mv.to = append(mv.to, leadflow.StageCustomer)
-			} else if o.LostAt != nil {
-				mv.to = append(mv.to, leadflow.StageRecycled)
-			}
-			if mv.bant != nil || len(mv.to) > 0 {
+			if mv.bant != nil || len(mv.deals) > 0 {
 				moves = append(moves, mv)
 			}
 		}
@@ -188,12 +195,9 @@ func loadHistory(ctx context.Context, a *app, writeKey string, cfg gen.Config, o
 				return count, err
 			}
 		}
-		for _, to := range mv.to {
-			reason := ""
-			if to == leadflow.StageRecycled {
-				reason = "deal lost"
-			}
-			if _, err := a.flow.MoveLead(ctx, l.ID, to, reason, flow.Actor("system:demo")); err != nil {
+		for _, d := range mv.deals {
+			d.LeadID = l.ID
+			if _, _, err := a.flow.UpdateDeal(ctx, flow.Deal{Deal: d}, flow.Actor("system:demo")); err != nil {
 				return count, err
 			}
 		}
