@@ -11,6 +11,7 @@ import (
 
 	"github.com/leadflow/leadflow/internal/jobs"
 	"github.com/leadflow/leadflow/internal/notify"
+	"github.com/leadflow/leadflow/internal/nurture"
 	"github.com/leadflow/leadflow/internal/sla"
 	"github.com/leadflow/leadflow/internal/store"
 )
@@ -58,6 +59,7 @@ func openAppURL(ctx context.Context, f dbFlags, logger *slog.Logger, work bool, 
 	// gets the queue right after.
 	a.notifier = notify.New(db, nil, notify.Options{Logger: logger, BaseURL: baseURL})
 	slaWorkers := &sla.Workers{DB: db, Logger: logger}
+	nurt := nurture.New(db, flow.NurtureSequences, nurture.Options{Logger: logger, BaseURL: baseURL})
 	var handlers *jobs.Handlers
 	if work {
 		handlers = &jobs.Handlers{
@@ -68,7 +70,7 @@ func openAppURL(ctx context.Context, f dbFlags, logger *slog.Logger, work bool, 
 			Event:      func(ctx context.Context, args jobs.EventArgs) error { return a.flow.HandleEvent(ctx, args) },
 			Rescore:    func(ctx context.Context, runID int64) error { return a.flow.Rescore(ctx, runID) },
 			DecaySweep: func(ctx context.Context) error { return a.flow.DecaySweep(ctx) },
-			Register:   []func(*river.Workers){a.notifier.Register, slaWorkers.Register},
+			Register:   []func(*river.Workers){a.notifier.Register, slaWorkers.Register, nurt.Register},
 		}
 	}
 	if a.queue, err = jobs.New(db, handlers, jobs.Config{Logger: logger}); err != nil {
@@ -76,8 +78,10 @@ func openAppURL(ctx context.Context, f dbFlags, logger *slog.Logger, work bool, 
 		return nil, err
 	}
 	a.notifier.SetQueue(a.queue)
+	nurt.SetQueue(a.queue)
 	a.flow = flow.New(db, a.queue, logger)
 	a.flow.SetEmitter(a.notifier)
+	nurt.SetRecorder(a.flow)
 	slaWorkers.Context, slaWorkers.Emitter = a.flow.SLAContext, a.notifier
 	if err := a.flow.EnsureModel(ctx); err != nil {
 		db.Close()

@@ -69,6 +69,9 @@ func (u *unit) message(ctx context.Context, sourceID int64, m *segment.Message) 
 	if err := u.addEvent(ctx, st, &ev); err != nil {
 		return err
 	}
+	if err := u.nurtureOnEvent(ctx, st, &ev); err != nil {
+		return err
+	}
 	return u.qualify(ctx, st, &ev, "")
 }
 

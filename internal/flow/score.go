@@ -170,6 +170,10 @@ func (u *unit) transition(ctx context.Context, st *leadState, to leadflow.Stage,
 	if err := u.startSLA(ctx, st); err != nil {
 		return err
 	}
+	// …and enrols the lead in (or takes it out of) nurture sequences.
+	if err := u.nurtureOnStage(ctx, st); err != nil {
+		return err
+	}
 	return u.f.queue.Insert(ctx, u.tx, jobs.TransitionArgs{TransitionID: t.ID, LeadID: t.LeadID, From: t.From, To: t.To, Cause: cause})
 }
 

@@ -134,9 +134,7 @@ func New(db *store.DB, h *Handlers, cfg Config) (*Queue, error) {
 			}
 			return h.Event(ctx, j.Args)
 		}))
-		river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[RescoreArgs]) error {
-			return h.Rescore(ctx, j.Args.RunID)
-		}))
+		river.AddWorker(workers, &rescoreWorker{run: h.Rescore})
 		river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[DecaySweepArgs]) error {
 			return h.DecaySweep(ctx)
 		}))
@@ -191,3 +189,18 @@ func (q *Queue) Stop(ctx context.Context) error {
 
 // Client exposes the River client (for tests and subscriptions).
 func (q *Queue) Client() *river.Client[*sql.Tx] { return q.client }
+
+// rescoreWorker runs a rescore without River's default one-minute job
+// timeout: a full rescore of a large database takes longer, and it saves
+// its progress as it goes.
+type rescoreWorker struct {
+	river.WorkerDefaults[RescoreArgs]
+	run func(ctx context.Context, runID int64) error
+}
+
+func (w *rescoreWorker) Work(ctx context.Context, j *river.Job[RescoreArgs]) error {
+	return w.run(ctx, j.Args.RunID)
+}
+
+// Timeout implements river.Worker: no timeout.
+func (w *rescoreWorker) Timeout(*river.Job[RescoreArgs]) time.Duration { return -1 }

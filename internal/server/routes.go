@@ -30,6 +30,7 @@ func (s *Server) routes() {
 	s.registerSales()
 	s.registerKPI()
 	s.registerWebhooks()
+	s.registerNurture()
 
 	// Anything else under /api/ is a problem+json 404, not an HTML page.
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
