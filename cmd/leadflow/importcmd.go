@@ -5,15 +5,20 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/leadflow/leadflow"
 	"github.com/leadflow/leadflow/internal/csvimport"
+	"github.com/leadflow/leadflow/internal/flow"
 )
 
 func cmdImport(ctx context.Context, e env, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "deals" {
+		return cmdImportDeals(ctx, e, args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "leads" {
 		fmt.Fprintln(stderr, "usage: leadflow import leads FILE.csv [--map \"Header=field,…\"] [--encoding utf-8|shift_jis] [--strict] [--json]")
 		return errUsage
@@ -91,4 +96,51 @@ func printRejects(w io.Writer, file string, rejects []csvimport.Reject) {
 		}
 		fmt.Fprintf(w, "  %s: %s\n", where, r.Reason)
 	}
+}
+
+// cmdImportDeals: leadflow import deals FILE.csv — deals from the CRM.
+// Every row is checked first; one invalid row applies nothing.
+func cmdImportDeals(ctx context.Context, e env, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("import deals", stderr)
+	var dbf dbFlags
+	dbf.register(fs, e)
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		fmt.Fprintln(stderr, "usage: leadflow import deals FILE.csv   (columns: external_id, email or lead_id, status open|won|lost, amount, currency, name, reason, close_date)")
+		return errUsage
+	}
+	body, err := readFileArg(pos[0])
+	if err != nil {
+		return err
+	}
+	rows, rejected, err := flow.ParseDeals(body)
+	if err != nil {
+		return fmt.Errorf("%s: %w", pos[0], err)
+	}
+	if len(rejected) > 0 {
+		for _, r := range rejected {
+			fmt.Fprintf(stderr, "  %s:%s: %s\n", pos[0], strings.TrimPrefix(r.Where, "line "), r.Message)
+		}
+		return leadflow.Errorf(leadflow.EINVALID, "%d rows are invalid; nothing was applied", len(rejected))
+	}
+	a, err := openApp(ctx, dbf, newLogger(io.Discard), false)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	applied, failed, err := a.flow.ImportDeals(ctx, rows, "cli")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: %d deals applied, %d rejected\n", pos[0], applied, len(failed))
+	for _, r := range failed {
+		fmt.Fprintf(stderr, "  %s:%s: %s\n", pos[0], strings.TrimPrefix(r.Where, "line "), r.Message)
+	}
+	if len(failed) > 0 {
+		return leadflow.Errorf(leadflow.EINVALID, "%d deals were not applied (listed above)", len(failed))
+	}
+	return nil
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -80,6 +82,34 @@ func TestSalesActionsAndDeals(t *testing.T) {
 			status, body = s.do(t, "GET", fmt.Sprintf("/api/v1/leads/%d", b.ID), "", nil)
 			if decode[leadJSON](t, body).Stage != "customer" {
 				t.Fatalf("after won deal: %s", body)
+			}
+			// PATCH by the CRM's id: a lost deal recycles the lead with its reason.
+			c := create("patch@x.jp", "担当")
+			if status, body := post("/api/v1/deals", `{"lead_id":`+fmt.Sprint(c.ID)+`,"external_id":"HS-9","status":"open","amount":500000}`); status != 200 {
+				t.Fatalf("open HS-9: %d %s", status, body)
+			}
+			status, body = s.do(t, "PATCH", "/api/v1/deals/HS-9", "application/json", strings.NewReader(`{"status":"lost","reason":"競合に決定","close_date":"2026-06-30T00:00:00Z"}`))
+			if status != 200 || !strings.Contains(string(body), `"stage":"recycled"`) {
+				t.Fatalf("patch deal: %d %s", status, body)
+			}
+			if status, body := s.do(t, "PATCH", "/api/v1/deals/NOPE", "application/json", strings.NewReader(`{"status":"won"}`)); status != 404 {
+				t.Fatalf("patch unknown deal: %d %s", status, body)
+			}
+			status, body = s.do(t, "GET", fmt.Sprintf("/api/v1/leads/%d/handoff", c.ID), "", nil)
+			if !strings.Contains(string(body), `"lifecyclestage":"other"`) || !strings.Contains(string(body), "deal lost: 競合に決定") {
+				t.Fatalf("handoff after lost deal: %s", body)
+			}
+			// The CLI imports deals too; an invalid row applies nothing.
+			dir := t.TempDir()
+			good := filepath.Join(dir, "deals.csv")
+			_ = os.WriteFile(good, []byte("external_id,email,status,amount,close_date\nSF-7,patch@x.jp,won,2000000,2026-07-15\n"), 0o644)
+			if out := s.cli(t, "import", "deals", good); !strings.Contains(out, "1 deals applied") {
+				t.Fatalf("cli import deals: %s", out)
+			}
+			bad := filepath.Join(dir, "bad.csv")
+			_ = os.WriteFile(bad, []byte("external_id,email,status\nSF-8,patch@x.jp,maybe\n"), 0o644)
+			if _, errOut, err := s.cliErr("import", "deals", bad); err == nil || !strings.Contains(errOut, "bad.csv:2") {
+				t.Fatalf("cli bad deals: %v %s", err, errOut)
 			}
 			status, body = s.do(t, "POST", "/api/v1/imports/deals", "text/csv", strings.NewReader("external_id,email,status\nSF-2,deal@x.jp,maybe\n"))
 			if status != 400 || !strings.Contains(string(body), "line 2") {

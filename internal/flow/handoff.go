@@ -16,23 +16,25 @@ import (
 // recent history, where it came from, BANT, owner and SLA, previous owners
 // and rejections. It travels with every notification.
 type Handoff struct {
-	Lead       *leadflow.Lead        `json:"lead"`
-	Stage      leadflow.Stage        `json:"stage"`
-	StageSince time.Time             `json:"stage_since"`
-	Why        *Why                  `json:"why,omitempty"`
-	Score      *Explanation          `json:"score"`
-	TopContent []Content             `json:"top_content"`
-	Timeline   []TimelineItem        `json:"recent_timeline"`
-	Source     Touchpoints           `json:"source"`
-	BANT       leadflow.BANT         `json:"bant"`
-	Owner      string                `json:"owner,omitempty"`
-	Team       string                `json:"team,omitempty"`
-	SLA        []SLADeadline         `json:"sla"`
-	Owners     []PreviousOwner       `json:"previous_owners"`
-	Rejections []Rejection           `json:"rejections"`
-	Touches    []store.Touch         `json:"touches"`
-	Deals      []store.Deal          `json:"deals"`
-	Stages     []leadflow.Transition `json:"stage_history"`
+	Lead  *leadflow.Lead `json:"lead"`
+	Stage leadflow.Stage `json:"stage"`
+	// LifecycleStage is the stage in HubSpot's words (see HubSpotStage).
+	LifecycleStage string                `json:"lifecyclestage"`
+	StageSince     time.Time             `json:"stage_since"`
+	Why            *Why                  `json:"why,omitempty"`
+	Score          *Explanation          `json:"score"`
+	TopContent     []Content             `json:"top_content"`
+	Timeline       []TimelineItem        `json:"recent_timeline"`
+	Source         Touchpoints           `json:"source"`
+	BANT           leadflow.BANT         `json:"bant"`
+	Owner          string                `json:"owner,omitempty"`
+	Team           string                `json:"team,omitempty"`
+	SLA            []SLADeadline         `json:"sla"`
+	Owners         []PreviousOwner       `json:"previous_owners"`
+	Rejections     []Rejection           `json:"rejections"`
+	Touches        []store.Touch         `json:"touches"`
+	Deals          []store.Deal          `json:"deals"`
+	Stages         []leadflow.Transition `json:"stage_history"`
 }
 
 // Why says which rule (or person) put the lead in its stage.
@@ -100,7 +102,7 @@ func (f *Flow) Handoff(ctx context.Context, leadID int64) (*Handoff, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &Handoff{Lead: l, Stage: l.Stage, StageSince: l.StageAt, BANT: l.BANT, Owner: l.Owner, Team: l.Team,
+	h := &Handoff{Lead: l, Stage: l.Stage, LifecycleStage: HubSpotStage(l.Stage), StageSince: l.StageAt, BANT: l.BANT, Owner: l.Owner, Team: l.Team,
 		Source: Touchpoints{First: l.FirstTouch, Last: l.LastTouch},
 		SLA:    []SLADeadline{}, Owners: []PreviousOwner{}, Rejections: []Rejection{}}
 	if h.Score, _, err = f.Explain(ctx, leadID); err != nil {

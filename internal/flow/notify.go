@@ -68,6 +68,7 @@ func (h *Handoff) notification() (map[string]any, error) {
 		return nil, err
 	}
 	d := map[string]any{
+		"lifecyclestage":      HubSpotStage(h.Stage),
 		notify.DataLead:       full["lead"],
 		notify.DataOwner:      h.Owner,
 		notify.DataTopContent: full["top_content"],
@@ -90,4 +91,24 @@ func (h *Handoff) notification() (map[string]any, error) {
 		d[notify.DataPreviousOwner] = h.Owners[0].Owner
 	}
 	return d, nil
+}
+
+// HubSpotStage maps a leadflow stage to HubSpot's lifecyclestage values, so
+// a webhook receiver can sync to HubSpot without glue code. HubSpot has no
+// SAL or HQL: both are sales qualified there; recycled and disqualified are
+// "other".
+func HubSpotStage(s leadflow.Stage) string {
+	switch s {
+	case leadflow.StageLead:
+		return "lead"
+	case leadflow.StageMQL:
+		return "marketingqualifiedlead"
+	case leadflow.StageSAL, leadflow.StageSQL, leadflow.StageHQL:
+		return "salesqualifiedlead"
+	case leadflow.StageOpportunity:
+		return "opportunity"
+	case leadflow.StageCustomer:
+		return "customer"
+	}
+	return "other"
 }

@@ -1,15 +1,9 @@
 package server
 
 import (
-	"bytes"
 	"context"
-	"encoding/csv"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -82,7 +76,20 @@ type dealInput struct {
 		Amount     float64    `json:"amount,omitempty" minimum:"0"`
 		Currency   string     `json:"currency,omitempty" doc:"ISO 4217, default JPY"`
 		Reason     string     `json:"reason,omitempty" doc:"Why a deal was lost"`
-		At         *time.Time `json:"at,omitempty"`
+		At         *time.Time `json:"at,omitempty" doc:"When the deal was opened or closed (default now)"`
+		CloseDate  *time.Time `json:"close_date,omitempty" doc:"Alias of at"`
+	}
+}
+
+type patchDealInput struct {
+	ExternalID string `path:"external_id"`
+	Body       struct {
+		Name      *string    `json:"name,omitempty"`
+		Status    *string    `json:"status,omitempty" enum:"open,won,lost"`
+		Amount    *float64   `json:"amount,omitempty" minimum:"0"`
+		Currency  *string    `json:"currency,omitempty"`
+		Reason    *string    `json:"reason,omitempty" doc:"Why a deal was lost"`
+		CloseDate *time.Time `json:"close_date,omitempty"`
 	}
 }
 
@@ -178,8 +185,43 @@ func (s *Server) registerSales() {
 				Status: in.Body.Status, Amount: in.Body.Amount, Currency: in.Body.Currency, Reason: in.Body.Reason}}
 			if in.Body.At != nil {
 				d.At = in.Body.At.UTC()
+			} else if in.Body.CloseDate != nil {
+				d.At = in.Body.CloseDate.UTC()
 			}
 			deal, lead, err := s.deps.Flow.UpdateDeal(ctx, d, actorOf(ctx))
+			out := &dealOutput{}
+			out.Body.Deal, out.Body.Lead = deal, lead
+			return out, apiError(s.log, err)
+		})
+	huma.Register(s.api, huma.Operation{OperationID: "patch-deal", Method: http.MethodPatch, Path: "/api/v1/deals/{external_id}",
+		Summary: "Update a deal from the CRM", Description: "Changes the given fields of a deal known by its CRM id and moves the lead as POST does.",
+		Tags: []string{"crm"}},
+		func(ctx context.Context, in *patchDealInput) (*dealOutput, error) {
+			cur, err := s.deps.DB.DealByExternalID(ctx, in.ExternalID)
+			if err != nil {
+				return nil, apiError(s.log, err)
+			}
+			d := *cur
+			b := in.Body
+			if b.Name != nil {
+				d.Name = *b.Name
+			}
+			if b.Status != nil {
+				d.Status = *b.Status
+			}
+			if b.Amount != nil {
+				d.Amount = *b.Amount
+			}
+			if b.Currency != nil {
+				d.Currency = *b.Currency
+			}
+			if b.Reason != nil {
+				d.Reason = *b.Reason
+			}
+			if b.CloseDate != nil {
+				d.At = b.CloseDate.UTC()
+			}
+			deal, lead, err := s.deps.Flow.UpdateDeal(ctx, flow.Deal{Deal: d}, actorOf(ctx))
 			out := &dealOutput{}
 			out.Body.Deal, out.Body.Lead = deal, lead
 			return out, apiError(s.log, err)
@@ -190,25 +232,17 @@ func (s *Server) registerSales() {
 			"The file is checked first; a malformed file or any invalid row applies nothing.",
 		MaxBodyBytes: 16 << 20, Tags: []string{"crm"}},
 		func(ctx context.Context, in *importInput) (*dealImportOutput, error) {
-			deals, rejected, err := parseDeals(in.RawBody)
+			rows, rejected, err := flow.ParseDeals(in.RawBody)
 			if err != nil {
 				return nil, apiError(s.log, err)
 			}
-			out := &dealImportOutput{}
-			out.Body.Rejected = rejected
 			if len(rejected) > 0 {
 				return nil, apiError(s.log, &leadflow.Error{Code: leadflow.EINVALID, Message: fmt.Sprintf("%d rows are invalid; nothing was applied", len(rejected)), Details: rejected})
 			}
-			for _, d := range deals {
-				if _, _, err := s.deps.Flow.UpdateDeal(ctx, d.deal, actorOf(ctx)); err != nil {
-					var e *leadflow.Error
-					if errors.As(err, &e) && e.Code != leadflow.EINTERNAL {
-						out.Body.Rejected = append(out.Body.Rejected, leadflow.Detail{Where: fmt.Sprintf("line %d", d.line), Message: leadflow.ErrorMessage(err)})
-						continue
-					}
-					return nil, apiError(s.log, err)
-				}
-				out.Body.Applied++
+			out := &dealImportOutput{}
+			out.Body.Applied, out.Body.Rejected, err = s.deps.Flow.ImportDeals(ctx, rows, actorOf(ctx))
+			if err != nil {
+				return nil, apiError(s.log, err)
 			}
 			return out, nil
 		})
@@ -234,90 +268,4 @@ func (s *Server) registerSales() {
 			out.Body.Items = items
 			return out, apiError(s.log, err)
 		})
-}
-
-type dealRow struct {
-	line int
-	deal flow.Deal
-}
-
-// parseDeals reads a deals CSV (UTF-8, BOM allowed) and checks every row.
-func parseDeals(body []byte) ([]dealRow, []leadflow.Detail, error) {
-	body = bytes.TrimPrefix(body, []byte("\xef\xbb\xbf"))
-	r := csv.NewReader(bytes.NewReader(body))
-	header, err := r.Read()
-	if err != nil {
-		return nil, nil, leadflow.Invalidf("line 1", "no header row: %v", err)
-	}
-	col := map[string]int{}
-	for i, h := range header {
-		col[strings.ToLower(strings.TrimSpace(h))] = i
-	}
-	if _, ok := col["external_id"]; !ok {
-		return nil, nil, leadflow.Invalidf("line 1", "no external_id column (columns: external_id, email or lead_id, status, amount, currency, name, reason, at)")
-	}
-	get := func(rec []string, name string) string {
-		if i, ok := col[name]; ok && i < len(rec) {
-			return strings.TrimSpace(rec[i])
-		}
-		return ""
-	}
-	var out []dealRow
-	var rejected []leadflow.Detail
-	for {
-		rec, err := r.Read()
-		if err == io.EOF {
-			break
-		}
-		line, _ := r.FieldPos(0)
-		if err != nil {
-			return nil, nil, leadflow.Invalidf(fmt.Sprintf("line %d", line), "malformed CSV: %v", err)
-		}
-		where := fmt.Sprintf("line %d", line)
-		d := flow.Deal{Email: get(rec, "email"), Deal: store.Deal{ExternalID: get(rec, "external_id"), Status: strings.ToLower(get(rec, "status")),
-			Currency: get(rec, "currency"), Name: get(rec, "name"), Reason: get(rec, "reason")}}
-		bad := func(msg string) { rejected = append(rejected, leadflow.Detail{Where: where, Message: msg}) }
-		if v := get(rec, "lead_id"); v != "" {
-			id, err := strconv.ParseInt(v, 10, 64)
-			if err != nil || id <= 0 {
-				bad(fmt.Sprintf("lead_id %q is not a lead id", v))
-				continue
-			}
-			d.LeadID = id
-		}
-		if d.LeadID == 0 && d.Email == "" {
-			bad("give email or lead_id")
-			continue
-		}
-		if d.ExternalID == "" {
-			bad("external_id is empty")
-			continue
-		}
-		switch d.Status {
-		case store.DealOpen, store.DealWon, store.DealLost:
-		default:
-			bad(fmt.Sprintf("status %q: use open, won or lost", d.Status))
-			continue
-		}
-		if v := strings.ReplaceAll(get(rec, "amount"), ",", ""); v != "" {
-			a, err := strconv.ParseFloat(v, 64)
-			if err != nil || a < 0 {
-				bad(fmt.Sprintf("amount %q is not a non-negative number", v))
-				continue
-			}
-			d.Amount = a
-		}
-		if v := get(rec, "at"); v != "" {
-			t, err := time.Parse(time.RFC3339, v)
-			if err != nil {
-				if t, err = time.Parse("2006-01-02", v); err != nil {
-					bad(fmt.Sprintf("at %q is not a date", v))
-					continue
-				}
-			}
-			d.At = t.UTC()
-		}
-		out = append(out, dealRow{line: line, deal: d})
-	}
-	return out, rejected, nil
 }

@@ -143,3 +143,9 @@ func (db *DB) DealsOfLead(ctx context.Context, leadID int64) ([]Deal, error) {
 	}
 	return out, wrapDB(rows.Err(), "deals")
 }
+
+// DealByExternalID returns the deal with the CRM's id.
+func (db *DB) DealByExternalID(ctx context.Context, externalID string) (*Deal, error) {
+	d, err := scanDeal(db.queryRow(ctx, "DealByExternalID", externalID))
+	return d, notFound(err, "no deal with external_id %s", externalID)
+}
