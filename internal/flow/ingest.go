@@ -17,18 +17,51 @@ func (f *Flow) Ingest(ctx context.Context, writeKey string, msgs []segment.Messa
 	if err != nil {
 		return err
 	}
-	return f.db.InTx(ctx, func(tx *store.Tx) error {
-		u, err := f.newUnit(ctx, tx)
-		if err != nil {
-			return err
-		}
-		for i := range msgs {
-			if err := u.message(ctx, src.ID, &msgs[i]); err != nil {
+	keys := identityKeys(msgs)
+	for attempt := 0; ; attempt++ {
+		err = f.db.InTx(ctx, func(tx *store.Tx) error {
+			if err := tx.LockKeys(ctx, keys); err != nil {
 				return err
 			}
+			u, err := f.newUnit(ctx, tx)
+			if err != nil {
+				return err
+			}
+			for i := range msgs {
+				if err := u.message(ctx, src.ID, &msgs[i]); err != nil {
+					return err
+				}
+			}
+			return u.flush(ctx)
+		})
+		// A concurrent request created the same lead (same email) first:
+		// run again, and this time find it. Never a 409 to an SDK, which
+		// would drop the batch.
+		if leadflow.ErrorCode(err) != leadflow.ECONFLICT || attempt == 2 {
+			return err
 		}
-		return u.flush(ctx)
-	})
+	}
+}
+
+// identityKeys names every person a request touches, for LockKeys.
+func identityKeys(msgs []segment.Message) []string {
+	keys := make([]string, 0, 2*len(msgs))
+	for i := range msgs {
+		m := &msgs[i]
+		if m.UserID != "" {
+			keys = append(keys, "u:"+m.UserID)
+		}
+		if m.AnonymousID != "" {
+			keys = append(keys, "a:"+m.AnonymousID)
+		}
+		if m.PreviousID != "" {
+			keys = append(keys, "u:"+m.PreviousID, "a:"+m.PreviousID)
+		}
+		if email, ok := m.Traits["email"].(string); ok && email != "" {
+			keys = append(keys, "e:"+store.NormalizeEmail(email))
+		}
+	}
+	return keys
 }
 
 // message handles one Segment message inside the unit's transaction.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"sort"
 	"time"
 
 	"github.com/leadflow/leadflow"
@@ -65,11 +66,18 @@ func (db *DB) inTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 
 // exec runs a named statement.
 func (tx *Tx) exec(ctx context.Context, name string, args ...any) (sql.Result, error) {
+	if st, ok := tx.db.stmts[name]; ok {
+		res, err := tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+		return res, wrapDB(err, name)
+	}
 	res, err := tx.ExecContext(ctx, tx.db.q.get(name), args...)
 	return res, wrapDB(err, name)
 }
 
 func (tx *Tx) queryRow(ctx context.Context, name string, args ...any) *sql.Row {
+	if st, ok := tx.db.stmts[name]; ok {
+		return tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	}
 	return tx.QueryRowContext(ctx, tx.db.q.get(name), args...)
 }
 
@@ -97,4 +105,28 @@ func wrapDB(err error, op string) error {
 		return &leadflow.Error{Code: leadflow.ECONFLICT, Message: "already exists", Err: err}
 	}
 	return &leadflow.Error{Code: leadflow.EINTERNAL, Message: "database: " + op, Err: err}
+}
+
+// LockKeys serialises the transactions that touch the same keys (user ids,
+// anonymous ids, emails): on PostgreSQL it takes transaction-scoped advisory
+// locks in sorted order, so concurrent batches naming the same people wait
+// for each other instead of deadlocking. SQLite's single writer already
+// serialises every transaction, so there it does nothing.
+func (tx *Tx) LockKeys(ctx context.Context, keys []string) error {
+	if tx.db.Dialect != Postgres || len(keys) == 0 {
+		return nil
+	}
+	sorted := append([]string(nil), keys...)
+	sort.Strings(sorted)
+	prev := ""
+	for i, k := range sorted {
+		if i > 0 && k == prev {
+			continue
+		}
+		prev = k
+		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", k); err != nil {
+			return wrapDB(err, "lock keys")
+		}
+	}
+	return nil
 }
