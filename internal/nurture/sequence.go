@@ -445,7 +445,9 @@ func (s *Sequence) ExitsOn(stage leadflow.Stage) (string, bool) {
 }
 
 // ExitsOnEvent reports whether an event of that name ends an enrolment.
-func (s *Sequence) ExitsOnEvent(name string) bool { return name != "" && slices.Contains(s.Exit.Events, name) }
+func (s *Sequence) ExitsOnEvent(name string) bool {
+	return name != "" && slices.Contains(s.Exit.Events, name)
+}
 
 // Eligible reports whether the lead may be enrolled: not unsubscribed, not
 // disqualified or a customer, with an email, When holding and Exclude not.
