@@ -69,6 +69,21 @@ func TestSalesActionsAndDeals(t *testing.T) {
 			if status != 200 {
 				t.Fatalf("handoff: %d", status)
 			}
+			// A reassignment shows in the handoff context as a previous owner.
+			for _, u := range []string{"ito", "kato"} {
+				if status, body := post("/api/v1/users", `{"name":"`+u+`","role":"sales"}`); status != 201 {
+					t.Fatalf("user %s: %d %s", u, status, body)
+				}
+			}
+			for _, u := range []string{"ito", "kato"} {
+				if status, body := post(fmt.Sprintf("/api/v1/leads/%d/assign", a.ID), `{"owner":"`+u+`"}`); status != 200 {
+					t.Fatalf("assign %s: %d %s", u, status, body)
+				}
+			}
+			status, body = s.do(t, "GET", fmt.Sprintf("/api/v1/leads/%d/handoff", a.ID), "", nil)
+			if !strings.Contains(string(body), `"previous_owners":[{"owner":"ito"`) || !strings.Contains(string(body), `"owner":"kato"`) {
+				t.Fatalf("previous owners: %s", body)
+			}
 			// CRM round trip: an open deal makes an opportunity, won a customer.
 			b := create("deal@x.jp", "担当")
 			status, body = post("/api/v1/deals", `{"email":"deal@x.jp","external_id":"SF-001","status":"open","amount":1200000}`)

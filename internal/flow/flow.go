@@ -37,6 +37,7 @@ func New(db *store.DB, queue *jobs.Queue, logger *slog.Logger) *Flow {
 	}
 	f := &Flow{db: db, queue: queue, logger: logger, models: map[int]*scoring.Model{}}
 	f.handoff.sla = f.slaDeadlines
+	f.handoff.owners = f.previousOwners
 	return f
 }
 

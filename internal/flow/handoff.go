@@ -229,3 +229,19 @@ func content(events []leadflow.Event) []Content {
 	}
 	return out
 }
+
+// previousOwners lists the owners a lead had before its current one, most
+// recent first, from its assignment history.
+func (f *Flow) previousOwners(ctx context.Context, leadID int64) ([]PreviousOwner, error) {
+	as, err := f.db.AssignmentsOfLead(ctx, leadID)
+	if err != nil {
+		return nil, err
+	}
+	out := []PreviousOwner{}
+	for i := len(as) - 1; i >= 0; i-- {
+		if a := as[i]; a.PreviousOwner != "" {
+			out = append(out, PreviousOwner{Owner: a.PreviousOwner, Until: a.At, Rule: a.Rule})
+		}
+	}
+	return out, nil
+}
