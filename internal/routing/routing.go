@@ -17,6 +17,7 @@ import (
 	"github.com/google/cel-go/cel"
 
 	"github.com/leadflow/leadflow"
+	"github.com/leadflow/leadflow/internal/leadcel"
 )
 
 // Strategy is how a team rule picks a member.
@@ -159,7 +160,7 @@ type Decision struct {
 // is still active keeps its owner; any other lead goes to the fallback
 // queue.
 func (r *Rules) Route(lead *leadflow.Lead, st State) Decision {
-	view := newLeadView(lead, st.Now())
+	view := leadcel.NewLead(lead, st.Now())
 	current := ""
 	if lead != nil {
 		current = lead.Owner

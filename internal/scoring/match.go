@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/leadflow/leadflow"
+	"github.com/leadflow/leadflow/internal/leadcel"
 )
 
 // maxMemoEntries bounds each rule group's memo; when full it starts over.
@@ -30,8 +31,8 @@ type FitHit struct {
 // Fit returns the fit rules that hold for lead, in model order, with their
 // points. now is used for lead.bant.timeline_days.
 func (m *Model) Fit(lead *leadflow.Lead, now time.Time) []FitHit {
-	var cl celLead
-	cl.set(lead, now)
+	var cl leadcel.Lead
+	cl.Set(lead, now)
 	act := &activation{lead: &cl}
 	var out []FitHit
 	for _, r := range m.fit {
@@ -56,7 +57,7 @@ type Matcher struct {
 	fit      memo
 	buf      []byte
 	match    []uint64 // bitmask over the rules of the current call
-	lead     celLead
+	lead     leadcel.Lead
 	event    celEvent
 	act      activation
 	loaded   bool
@@ -205,7 +206,7 @@ func (mt *Matcher) key(g *group, lead *leadflow.Lead, ev *leadflow.Event) ([]byt
 // evalGroup evaluates every rule of g; bit i is set when g.rules[i] holds.
 func (mt *Matcher) evalGroup(g *group, lead *leadflow.Lead, ev *leadflow.Event, at time.Time, withEvent bool) uint64 {
 	if !mt.loaded {
-		mt.lead.set(lead, at)
+		mt.lead.Set(lead, at)
 		mt.act = activation{lead: &mt.lead}
 		if withEvent {
 			mt.event.set(ev)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/leadflow/leadflow"
+	"github.com/leadflow/leadflow/internal/leadcel"
 )
 
 var t1 = time.Date(2025, 4, 1, 9, 0, 0, 0, time.UTC)
@@ -92,9 +93,9 @@ stages:
 
 // reference evaluates every behavior rule directly, without a memo.
 func reference(m *Model, lead *leadflow.Lead, ev *leadflow.Event) []string {
-	var cl celLead
+	var cl leadcel.Lead
 	var ce celEvent
-	cl.set(lead, ev.Timestamp)
+	cl.Set(lead, ev.Timestamp)
 	ce.set(ev)
 	act := &activation{lead: &cl, event: &ce}
 	var out []string

@@ -3,13 +3,11 @@ package scoring
 import (
 	_ "embed"
 	"strings"
-	"unicode/utf8"
 
-	"github.com/goccy/go-yaml/ast"
-	"github.com/goccy/go-yaml/token"
 	"github.com/google/cel-go/cel"
 
 	"github.com/leadflow/leadflow"
+	"github.com/leadflow/leadflow/internal/yamlpos"
 )
 
 // DefaultModel is the scoring model leadflow starts with: the example of
@@ -71,10 +69,10 @@ func Compile(filename string, src []byte) (*Model, error) {
 	if filename == "" {
 		filename = "model.yaml"
 	}
-	ps := &problems{file: filename}
+	ps := &yamlpos.Problems{File: filename}
 	raw := parseModel(src, ps)
 	if raw == nil {
-		return nil, ps.err()
+		return nil, ps.Err("model is invalid")
 	}
 	es, err := newEnvs()
 	if err != nil {
@@ -116,8 +114,8 @@ func Compile(filename string, src []byte) (*Model, error) {
 			m.expiry = append(m.expiry, &expiryRule{rule: cr, stage: r.stage, after: r.after, to: r.to, reason: r.reason})
 		}
 	}
-	if !ps.empty() {
-		return nil, ps.err()
+	if !ps.Empty() {
+		return nil, ps.Err("model is invalid")
 	}
 	m.groups = groupRules(m.behavior)
 	m.fitGroups = groupRules(m.fit)
@@ -147,7 +145,7 @@ func MustCompile(filename string, src []byte) *Model {
 type compiler struct {
 	envs envs
 	src  []byte
-	ps   *problems
+	ps   *yamlpos.Problems
 }
 
 func (c *compiler) rule(k envKind, x rawExpr, what string) *rule {
@@ -158,19 +156,19 @@ func (c *compiler) rule(k envKind, x rawExpr, what string) *rule {
 	a, iss := env.Compile(x.text)
 	if iss != nil && iss.Err() != nil {
 		for _, e := range iss.Errors() {
-			at := exprPos(c.src, x.node, x.text, e.Location.Line(), e.Location.Column())
-			c.ps.add(at, "%s: %s", what, celMessage(e.Message, k))
+			at := yamlpos.InExpr(c.src, x.node, x.text, e.Location.Line(), e.Location.Column())
+			c.ps.Add(at, "%s: %s", what, celMessage(e.Message, k))
 		}
 		return nil
 	}
 	if !a.OutputType().IsExactType(cel.BoolType) {
-		c.ps.add(exprPos(c.src, x.node, x.text, 1, 0),
+		c.ps.Add(yamlpos.InExpr(c.src, x.node, x.text, 1, 0),
 			"%s: condition must be true or false, but it is %s", what, a.OutputType())
 		return nil
 	}
 	prg, err := env.Program(a, cel.EvalOptions(cel.OptOptimize), cel.CostLimit(celCostLimit))
 	if err != nil {
-		c.ps.add(exprPos(c.src, x.node, x.text, 1, 0), "%s: %v", what, err)
+		c.ps.Add(yamlpos.InExpr(c.src, x.node, x.text, 1, 0), "%s: %v", what, err)
 		return nil
 	}
 	return &rule{kind: k, when: strings.TrimSpace(x.text), prg: prg, ast: a}
@@ -188,58 +186,6 @@ func celMessage(msg string, k envKind) string {
 		return msg + " (" + k.String() + " rules can use: " + vars + ")"
 	}
 	return msg
-}
-
-// exprPos maps a CEL error location (1-based line, 0-based column in the
-// expression) to the file. The expression's text is laid out in the file
-// as segments: the rest of the value's first line, then continuation lines
-// without their indentation (block scalars start on the next line). Each
-// segment boundary is one character (a newline or a folded space) in the
-// expression. Escapes inside quoted strings may shift the column slightly.
-func exprPos(src []byte, n ast.Node, text string, line, col int) pos {
-	start := nodePos(n)
-	off := 0
-	for i, l := range strings.Split(text, "\n") {
-		if i+1 >= line {
-			break
-		}
-		off += utf8.RuneCountInString(l) + 1
-	}
-	off += max(col, 0)
-
-	lines := strings.Split(string(src), "\n")
-	first := start.line - 1
-	firstCol := start.col - 1 // 0-based, in runes
-	blockIndent := -1         // block scalars keep indentation beyond the block's
-	if lit, ok := n.(*ast.LiteralNode); ok && lit.Start != nil && lit.Start.Position != nil {
-		first, firstCol = lit.Start.Position.Line, -1 // content starts on the next line
-		for i := first; i >= 0 && i < len(lines); i++ {
-			if t := strings.TrimLeft(lines[i], " "); strings.TrimSpace(t) != "" {
-				blockIndent = len(lines[i]) - len(t)
-				break
-			}
-		}
-	} else if tk := n.GetToken(); tk != nil && (tk.Type == token.DoubleQuoteType || tk.Type == token.SingleQuoteType) {
-		firstCol++
-	}
-	for i := first; i >= 0 && i < len(lines); i++ {
-		l := []rune(strings.TrimRight(lines[i], " \t\r"))
-		var segStart int
-		switch {
-		case i == first && firstCol >= 0:
-			segStart = min(firstCol, len(l))
-		case blockIndent >= 0:
-			segStart = min(blockIndent, len(l))
-		default:
-			segStart = len(l) - len([]rune(strings.TrimLeft(string(l), " \t")))
-		}
-		seg := len(l) - segStart
-		if off <= seg || i == len(lines)-1 {
-			return pos{i + 1, segStart + min(off, seg) + 1}
-		}
-		off -= seg + 1
-	}
-	return start
 }
 
 // Rule is a read-only description of one rule of a model, for display.

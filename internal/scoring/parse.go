@@ -2,17 +2,14 @@ package scoring
 
 import (
 	"bytes"
-	"errors"
-	"fmt"
 	"math"
 	"strings"
 	"unicode/utf8"
 
-	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
-	"github.com/goccy/go-yaml/parser"
 
 	"github.com/leadflow/leadflow"
+	"github.com/leadflow/leadflow/internal/yamlpos"
 )
 
 // MaxModelSize is the largest model file Compile accepts, in bytes; a model
@@ -59,45 +56,29 @@ type rawModel struct {
 	expiry            []rawExpiry
 }
 
-// field is one key: value of a YAML mapping.
-type field struct {
-	keyAt pos
-	val   ast.Node
-}
-
 // walker reads the YAML AST into a rawModel, reporting every problem.
 type walker struct {
-	ps *problems
-}
-
-// parseYAML parses src, turning a parser panic into an error: the model
-// comes from users and must never take the process down.
-func parseYAML(src []byte) (f *ast.File, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			f, err = nil, fmt.Errorf("YAML parser failed: %v", r)
-		}
-	}()
-	return parser.ParseBytes(src, 0, parser.AllowDuplicateMapKey())
+	yamlpos.Reader
+	ps *yamlpos.Problems
 }
 
 // checkShape refuses input that is too large, not UTF-8, or nested deeper
 // than any model needs, before the (recursive) YAML parser sees it.
-func checkShape(src []byte, ps *problems) bool {
+func checkShape(src []byte, ps *yamlpos.Problems) bool {
 	if len(src) > MaxModelSize {
-		ps.add(pos{1, 1}, "model is larger than %d bytes", MaxModelSize)
+		ps.Add(yamlpos.At(1, 1), "model is larger than %d bytes", MaxModelSize)
 		return false
 	}
 	if !utf8.Valid(src) {
 		line := bytes.Count(src[:firstInvalidUTF8(src)], []byte("\n")) + 1
-		ps.add(pos{line, 1}, "model is not valid UTF-8")
+		ps.Add(yamlpos.At(line, 1), "model is not valid UTF-8")
 		return false
 	}
 	depth := 0
 	for i, line := range bytes.Split(src, []byte("\n")) {
 		indent := len(line) - len(bytes.TrimLeft(line, " \t-?"))
 		if indent > 4*maxDepth {
-			ps.add(pos{i + 1, 1}, "model is nested too deeply")
+			ps.Add(yamlpos.At(i+1, 1), "model is nested too deeply")
 			return false
 		}
 		quote := byte(0)
@@ -114,7 +95,7 @@ func checkShape(src []byte, ps *problems) bool {
 			case c == '[' || c == '{':
 				depth++
 				if depth > maxDepth {
-					ps.add(pos{i + 1, j + 1}, "model is nested too deeply")
+					ps.Add(yamlpos.At(i+1, j+1), "model is nested too deeply")
 					return false
 				}
 			case c == ']' || c == '}':
@@ -138,68 +119,43 @@ func firstInvalidUTF8(b []byte) int {
 }
 
 // parseModel reads src into a rawModel; problems go to ps.
-func parseModel(src []byte, ps *problems) *rawModel {
+func parseModel(src []byte, ps *yamlpos.Problems) *rawModel {
 	if !checkShape(src, ps) {
 		return nil
 	}
-	f, err := parseYAML(src)
-	if err != nil {
-		var se *yaml.SyntaxError
-		at := pos{1, 1}
-		msg := err.Error()
-		if errors.As(err, &se) {
-			msg = se.Message
-			if se.Token != nil && se.Token.Position != nil {
-				at = pos{max(se.Token.Position.Line, 1), max(se.Token.Position.Column, 1)}
-			}
-		}
-		ps.add(at, "YAML syntax error: %s", msg)
-		return nil
-	}
-	var body ast.Node
-	for _, d := range f.Docs {
-		if d == nil || d.Body == nil {
-			continue
-		}
-		if body != nil {
-			ps.add(nodePos(d.Body), "a model file holds one YAML document")
-			return nil
-		}
-		body = d.Body
-	}
+	body := yamlpos.Document(src, ps, "a model file", "model is empty")
 	if body == nil {
-		ps.add(pos{1, 1}, "model is empty")
 		return nil
 	}
-	w := &walker{ps: ps}
+	w := &walker{Reader: yamlpos.Reader{Problems: ps, MaxItems: maxRules}, ps: ps}
 	return w.model(body)
 }
 
 func (w *walker) model(n ast.Node) *rawModel {
 	m := &rawModel{stages: map[leadflow.Stage]rawExpr{}}
-	fs, at, ok := w.mapping(n, "the model", "name", "description", "fit", "behavior", "decay", "stages", "expiry")
+	fs, at, ok := w.Mapping(n, "the model", "name", "description", "fit", "behavior", "decay", "stages", "expiry")
 	if !ok {
 		return nil
 	}
 	if f, ok := fs["name"]; ok {
-		m.name = w.str(f, "name")
+		m.name = w.Str(f, "name")
 		if strings.TrimSpace(m.name) == "" {
-			w.ps.add(nodePos(f.val), "name must not be empty")
+			w.ps.Add(yamlpos.Of(f.Val), "name must not be empty")
 		}
 	} else {
-		w.ps.add(at, "missing field \"name\"")
+		w.ps.Add(at, "missing field \"name\"")
 	}
 	if f, ok := fs["description"]; ok {
-		m.description = w.str(f, "description")
+		m.description = w.Str(f, "description")
 	}
-	ids := map[string]pos{}
+	ids := map[string]yamlpos.Pos{}
 	if f, ok := fs["fit"]; ok {
-		for _, item := range w.seq(f, "fit") {
+		for _, item := range w.Seq(f, "fit") {
 			m.fit = append(m.fit, w.rule(item, "fit rule", false, ids))
 		}
 	}
 	if f, ok := fs["behavior"]; ok {
-		for _, item := range w.seq(f, "behavior") {
+		for _, item := range w.Seq(f, "behavior") {
 			m.behavior = append(m.behavior, w.rule(item, "behavior rule", true, ids))
 		}
 	}
@@ -209,10 +165,10 @@ func (w *walker) model(n ast.Node) *rawModel {
 	if f, ok := fs["stages"]; ok {
 		w.stages(f, m.stages)
 	} else {
-		w.ps.add(at, "missing field \"stages\" (at least stages.mql)")
+		w.ps.Add(at, "missing field \"stages\" (at least stages.mql)")
 	}
 	if f, ok := fs["expiry"]; ok {
-		for _, item := range w.seq(f, "expiry") {
+		for _, item := range w.Seq(f, "expiry") {
 			m.expiry = append(m.expiry, w.expiry(item, ids))
 		}
 	}
@@ -221,12 +177,12 @@ func (w *walker) model(n ast.Node) *rawModel {
 
 // rule reads a fit or behavior rule. Problems go to w.ps; the rule is
 // returned anyway so that its condition is still checked.
-func (w *walker) rule(n ast.Node, what string, behavior bool, ids map[string]pos) rawRule {
+func (w *walker) rule(n ast.Node, what string, behavior bool, ids map[string]yamlpos.Pos) rawRule {
 	keys := []string{"id", "when", "points"}
 	if behavior {
 		keys = append(keys, "max")
 	}
-	fs, at, ok := w.mapping(n, "a "+what, keys...)
+	fs, at, ok := w.Mapping(n, "a "+what, keys...)
 	if !ok {
 		return rawRule{}
 	}
@@ -235,25 +191,25 @@ func (w *walker) rule(n ast.Node, what string, behavior bool, ids map[string]pos
 	if f, has := fs["when"]; has {
 		r.when = w.expr(f, "when")
 	} else {
-		w.ps.add(at, "%s %q: missing field \"when\"", what, r.id)
+		w.ps.Add(at, "%s %q: missing field \"when\"", what, r.id)
 	}
 	if f, has := fs["points"]; has {
 		p, good := w.number(f, "points")
 		if good && math.Abs(p) > maxPoints {
-			w.ps.add(nodePos(f.val), "points %v is out of range (-%d to %d)", p, maxPoints, maxPoints)
+			w.ps.Add(yamlpos.Of(f.Val), "points %v is out of range (-%d to %d)", p, maxPoints, maxPoints)
 		}
 		r.points = p
 	} else {
-		w.ps.add(at, "%s %q: missing field \"points\"", what, r.id)
+		w.ps.Add(at, "%s %q: missing field \"points\"", what, r.id)
 	}
 	if f, has := fs["max"]; has {
 		c, good := w.number(f, "max")
 		switch {
 		case !good:
 		case c < 0:
-			w.ps.add(nodePos(f.val), "max must not be negative")
+			w.ps.Add(yamlpos.Of(f.Val), "max must not be negative")
 		case c > maxCap:
-			w.ps.add(nodePos(f.val), "max %v is out of range (0 to %d)", c, maxCap)
+			w.ps.Add(yamlpos.Of(f.Val), "max %v is out of range (0 to %d)", c, maxCap)
 		}
 		r.max, r.hasMax = c, true
 	}
@@ -261,24 +217,24 @@ func (w *walker) rule(n ast.Node, what string, behavior bool, ids map[string]pos
 }
 
 // id reads and checks a rule id; ids holds the ids seen so far.
-func (w *walker) id(fs map[string]field, at pos, what string, ids map[string]pos) string {
+func (w *walker) id(fs map[string]yamlpos.Field, at yamlpos.Pos, what string, ids map[string]yamlpos.Pos) string {
 	f, has := fs["id"]
 	if !has {
-		w.ps.add(at, "%s: missing field \"id\"", what)
+		w.ps.Add(at, "%s: missing field \"id\"", what)
 		return ""
 	}
-	id := w.str(f, "id")
-	idAt := nodePos(f.val)
+	id := w.Str(f, "id")
+	idAt := yamlpos.Of(f.Val)
 	switch {
 	case id == "":
-		w.ps.add(idAt, "id must not be empty")
+		w.ps.Add(idAt, "id must not be empty")
 	case utf8.RuneCountInString(id) > maxIDLen:
-		w.ps.add(idAt, "id is longer than %d characters", maxIDLen)
+		w.ps.Add(idAt, "id is longer than %d characters", maxIDLen)
 	case strings.ContainsFunc(id, func(r rune) bool { return r <= ' ' || r == 0x7f }):
-		w.ps.add(idAt, "id %q must not contain spaces or control characters", id)
+		w.ps.Add(idAt, "id %q must not contain spaces or control characters", id)
 	default:
 		if prev, dup := ids[id]; dup {
-			w.ps.add(idAt, "duplicate rule id %q (first used at line %d)", id, prev.line)
+			w.ps.Add(idAt, "duplicate rule id %q (first used at line %d)", id, prev.Line)
 		} else {
 			ids[id] = idAt
 		}
@@ -286,8 +242,8 @@ func (w *walker) id(fs map[string]field, at pos, what string, ids map[string]pos
 	return id
 }
 
-func (w *walker) decay(f field) Decay {
-	n := unwrap(f.val)
+func (w *walker) decay(f yamlpos.Field) Decay {
+	n := yamlpos.Unwrap(f.Val)
 	switch n := n.(type) {
 	case *ast.NullNode:
 		return Decay{}
@@ -295,7 +251,7 @@ func (w *walker) decay(f field) Decay {
 		var d Decay
 		var prev Duration
 		for i, item := range n.Values {
-			fs, at, ok := w.mapping(item, "a decay step", "older_than", "factor")
+			fs, at, ok := w.Mapping(item, "a decay step", "older_than", "factor")
 			if !ok {
 				continue
 			}
@@ -304,25 +260,25 @@ func (w *walker) decay(f field) Decay {
 			if f, has := fs["older_than"]; has {
 				s.OlderThan, good = w.duration(f, "older_than")
 				if good && i > 0 && s.OlderThan.D <= prev.D {
-					w.ps.add(nodePos(f.val), "decay steps must be in increasing order of older_than (%s is not after %s)", s.OlderThan, prev)
+					w.ps.Add(yamlpos.Of(f.Val), "decay steps must be in increasing order of older_than (%s is not after %s)", s.OlderThan, prev)
 					good = false
 				}
 				if good {
 					prev = s.OlderThan
 				}
 			} else {
-				w.ps.add(at, "decay step: missing field \"older_than\"")
+				w.ps.Add(at, "decay step: missing field \"older_than\"")
 				good = false
 			}
 			if f, has := fs["factor"]; has {
 				x, ok := w.number(f, "factor")
 				if ok && (x < 0 || x > 1) {
-					w.ps.add(nodePos(f.val), "factor %v must be between 0 and 1", x)
+					w.ps.Add(yamlpos.Of(f.Val), "factor %v must be between 0 and 1", x)
 					ok = false
 				}
 				s.Factor, good = x, good && ok
 			} else {
-				w.ps.add(at, "decay step: missing field \"factor\"")
+				w.ps.Add(at, "decay step: missing field \"factor\"")
 				good = false
 			}
 			if good {
@@ -331,24 +287,24 @@ func (w *walker) decay(f field) Decay {
 		}
 		return d
 	case *ast.MappingNode:
-		fs, at, ok := w.mapping(n, "decay", "half_life")
+		fs, at, ok := w.Mapping(n, "decay", "half_life")
 		if !ok {
 			return Decay{}
 		}
 		f, has := fs["half_life"]
 		if !has {
-			w.ps.add(at, "decay: missing field \"half_life\"")
+			w.ps.Add(at, "decay: missing field \"half_life\"")
 			return Decay{}
 		}
 		hl, _ := w.duration(f, "half_life")
 		return Decay{HalfLife: hl}
 	}
-	w.ps.add(nodePos(f.val), "decay must be a list of steps (older_than, factor) or {half_life: …}, not %s", kindOf(n))
+	w.ps.Add(yamlpos.Of(f.Val), "decay must be a list of steps (older_than, factor) or {half_life: …}, not %s", yamlpos.KindOf(n))
 	return Decay{}
 }
 
-func (w *walker) stages(f field, out map[leadflow.Stage]rawExpr) {
-	fs, at, ok := w.mapping(f.val, "stages", "mql", "sal", "sql", "hql")
+func (w *walker) stages(f yamlpos.Field, out map[leadflow.Stage]rawExpr) {
+	fs, at, ok := w.Mapping(f.Val, "stages", "mql", "sal", "sql", "hql")
 	if !ok {
 		return
 	}
@@ -356,29 +312,29 @@ func (w *walker) stages(f field, out map[leadflow.Stage]rawExpr) {
 		out[leadflow.Stage(k)] = w.expr(f, "stages."+k)
 	}
 	if _, ok := fs["mql"]; !ok {
-		w.ps.add(at, "stages: missing field \"mql\"")
+		w.ps.Add(at, "stages: missing field \"mql\"")
 	}
 }
 
 // expiry reads an expiry rule, like rule.
-func (w *walker) expiry(n ast.Node, ids map[string]pos) rawExpiry {
-	fs, at, ok := w.mapping(n, "an expiry rule", "id", "stage", "after", "when", "to", "reason")
+func (w *walker) expiry(n ast.Node, ids map[string]yamlpos.Pos) rawExpiry {
+	fs, at, ok := w.Mapping(n, "an expiry rule", "id", "stage", "after", "when", "to", "reason")
 	if !ok {
 		return rawExpiry{}
 	}
 	var r rawExpiry
 	r.id = w.id(fs, at, "expiry rule", ids)
-	need := func(k string) (field, bool) {
+	need := func(k string) (yamlpos.Field, bool) {
 		f, has := fs[k]
 		if !has {
-			w.ps.add(at, "expiry rule %q: missing field %q", r.id, k)
+			w.ps.Add(at, "expiry rule %q: missing field %q", r.id, k)
 		}
 		return f, has
 	}
 	if f, has := need("stage"); has {
-		r.stage = leadflow.Stage(w.str(f, "stage"))
+		r.stage = leadflow.Stage(w.Str(f, "stage"))
 		if !r.stage.Valid() {
-			w.ps.add(nodePos(f.val), "unknown stage %q", r.stage)
+			w.ps.Add(yamlpos.Of(f.Val), "unknown stage %q", r.stage)
 		}
 	}
 	if f, has := need("after"); has {
@@ -388,16 +344,16 @@ func (w *walker) expiry(n ast.Node, ids map[string]pos) rawExpiry {
 		r.when = w.expr(f, "when")
 	}
 	if f, has := need("to"); has {
-		r.to = leadflow.Stage(w.str(f, "to"))
+		r.to = leadflow.Stage(w.Str(f, "to"))
 		switch {
 		case r.to != leadflow.StageRecycled && r.to != leadflow.StageDisqualified:
-			w.ps.add(nodePos(f.val), "expiry can only move a lead to recycled or disqualified, not %q", r.to)
+			w.ps.Add(yamlpos.Of(f.Val), "expiry can only move a lead to recycled or disqualified, not %q", r.to)
 		case r.to == r.stage:
-			w.ps.add(nodePos(f.val), "expiry rule moves %s to itself", r.to)
+			w.ps.Add(yamlpos.Of(f.Val), "expiry rule moves %s to itself", r.to)
 		}
 	}
 	if f, has := fs["reason"]; has {
-		r.reason = w.str(f, "reason")
+		r.reason = w.Str(f, "reason")
 	}
 	return r
 }

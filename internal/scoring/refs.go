@@ -12,6 +12,7 @@ import (
 	"github.com/google/cel-go/common/types"
 
 	"github.com/leadflow/leadflow"
+	"github.com/leadflow/leadflow/internal/leadcel"
 )
 
 // maxGroupRules is how many rules share one memo entry (a uint64 bitmask).
@@ -178,8 +179,8 @@ func eventFields(rs ...*rule) []string {
 		}
 		rf := ruleRefs(r)
 		if rf.whole {
-			for _, f := range celTypes[eventTypeName] {
-				set[f.name] = true
+			for _, f := range eventType.Fields {
+				set[f.Name()] = true
 			}
 		}
 		for _, segs := range rf.paths {
@@ -331,7 +332,7 @@ func newKeyer(segs []string) (keyer, bool) {
 			get = func(l *leadflow.Lead, _ *leadflow.Event, b []byte) []byte { return appendBool(b, l.BANT.Need) }
 		case "timeline_days":
 			get = func(l *leadflow.Lead, e *leadflow.Event, b []byte) []byte {
-				return appendInt(b, timelineDays(l.BANT, e.Timestamp))
+				return appendInt(b, leadcel.TimelineDays(l.BANT, e.Timestamp))
 			}
 		default:
 			return nil, false

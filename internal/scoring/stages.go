@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/leadflow/leadflow"
+	"github.com/leadflow/leadflow/internal/leadcel"
 )
 
 // StageSet records the model's stage rules for one lead at one moment: a
@@ -26,9 +27,9 @@ func (s StageSet) Defined(st leadflow.Stage) bool {
 // update, a rescore), in which case rules see an empty event whose type
 // and name are "". A rule whose evaluation fails does not hold.
 func (m *Model) Stages(lead *leadflow.Lead, r Result, ev *leadflow.Event, now time.Time) StageSet {
-	var cl celLead
+	var cl leadcel.Lead
 	var ce celEvent
-	cl.set(lead, now)
+	cl.Set(lead, now)
 	ce.set(ev)
 	act := &activation{lead: &cl, event: &ce, score: r.Score, fitScore: r.Fit, behaviorScr: r.Behavior}
 	set := StageSet{}
@@ -93,14 +94,14 @@ func (m *Model) Expiry(lead *leadflow.Lead, r Result, enteredAt, now time.Time) 
 	if lead == nil {
 		return Expired{}, false
 	}
-	var cl celLead
+	var cl leadcel.Lead
 	var act *activation
 	for _, x := range m.expiry {
 		if x.stage != lead.Stage || now.Sub(enteredAt) < x.after.D {
 			continue
 		}
 		if act == nil {
-			cl.set(lead, now)
+			cl.Set(lead, now)
 			act = &activation{lead: &cl, score: r.Score, fitScore: r.Fit, behaviorScr: r.Behavior}
 		}
 		if eval(x.prg, act) {

@@ -5,137 +5,29 @@ import (
 	"strings"
 
 	"github.com/goccy/go-yaml/ast"
+
+	"github.com/leadflow/leadflow/internal/yamlpos"
 )
 
-// Typed readers over goccy/go-yaml AST nodes. Each reports a located,
-// readable problem when the node is not of the expected kind.
-
-// unwrap looks through tags (`!!str x`) to the tagged node.
-func unwrap(n ast.Node) ast.Node {
-	for range maxDepth {
-		t, ok := n.(*ast.TagNode)
-		if !ok {
-			return n
-		}
-		n = t.Value
-	}
-	return n
-}
-
-func kindOf(n ast.Node) string {
-	switch n.(type) {
-	case *ast.MappingNode:
-		return "a mapping"
-	case *ast.SequenceNode:
-		return "a list"
-	case *ast.StringNode, *ast.LiteralNode:
-		return "a string"
-	case *ast.IntegerNode, *ast.FloatNode, *ast.InfinityNode, *ast.NanNode:
-		return "a number"
-	case *ast.BoolNode:
-		return "a boolean"
-	case *ast.NullNode, nil:
-		return "empty"
-	case *ast.AnchorNode, *ast.AliasNode:
-		return "an anchor or alias"
-	}
-	return "a value of another type"
-}
-
-// mapping reads a mapping node, reporting unknown and duplicate keys.
-func (w *walker) mapping(n ast.Node, what string, allowed ...string) (map[string]field, pos, bool) {
-	n = unwrap(n)
-	at := nodePos(n)
-	mn, ok := n.(*ast.MappingNode)
-	if !ok {
-		w.ps.add(at, "%s must be a mapping, not %s", what, kindOf(n))
-		return nil, at, false
-	}
-	fs := map[string]field{}
-	for _, mv := range mn.Values {
-		if mv == nil || mv.Key == nil {
-			continue
-		}
-		kn := unwrap(mv.Key)
-		kat := nodePos(kn)
-		ks, isStr := kn.(*ast.StringNode)
-		if !isStr {
-			w.ps.add(kat, "keys of %s must be plain names, not %s", what, kindOf(kn))
-			continue
-		}
-		k := ks.Value
-		if !containsStr(allowed, k) {
-			w.ps.add(kat, "unknown field %q in %s (expected one of: %s)", k, what, strings.Join(allowed, ", "))
-			continue
-		}
-		if prev, dup := fs[k]; dup {
-			w.ps.add(kat, "duplicate field %q (first at line %d)", k, prev.keyAt.line)
-			continue
-		}
-		fs[k] = field{keyAt: kat, val: mv.Value}
-	}
-	return fs, at, true
-}
-
-func containsStr(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-// seq reads a list; an empty value counts as an empty list.
-func (w *walker) seq(f field, what string) []ast.Node {
-	switch n := unwrap(f.val).(type) {
-	case *ast.SequenceNode:
-		if len(n.Values) > maxRules {
-			w.ps.add(nodePos(n), "%s has %d entries; at most %d are allowed", what, len(n.Values), maxRules)
-			return nil
-		}
-		return n.Values
-	case *ast.NullNode:
-		return nil
-	default:
-		w.ps.add(nodePos(n), "%s must be a list, not %s", what, kindOf(n))
-		return nil
-	}
-}
-
-// str reads a scalar as text; numbers and booleans keep their spelling.
-func (w *walker) str(f field, what string) string {
-	switch n := unwrap(f.val).(type) {
-	case *ast.StringNode:
-		return n.Value
-	case *ast.LiteralNode:
-		if n.Value != nil {
-			return n.Value.Value
-		}
-		return ""
-	case *ast.IntegerNode, *ast.FloatNode, *ast.BoolNode:
-		return n.GetToken().Value
-	default:
-		w.ps.add(nodePos(n), "%s must be a string, not %s", what, kindOf(n))
-		return ""
-	}
-}
+// Scoring-specific readers over goccy/go-yaml AST nodes, next to the
+// shared ones of yamlpos.Reader. Each reports a located, readable problem
+// when the node is not of the expected kind.
 
 // expr reads a CEL expression, keeping its node for error positions.
-func (w *walker) expr(f field, what string) rawExpr {
-	n := unwrap(f.val)
-	s := w.str(field{f.keyAt, n}, what)
+func (w *walker) expr(f yamlpos.Field, what string) rawExpr {
+	n := yamlpos.Unwrap(f.Val)
+	s := w.Str(yamlpos.Field{KeyAt: f.KeyAt, Val: n}, what)
 	if strings.TrimSpace(s) == "" {
 		if _, isNull := n.(*ast.NullNode); !isNull {
-			w.ps.add(nodePos(n), "%s must not be empty", what)
+			w.ps.Add(yamlpos.Of(n), "%s must not be empty", what)
 		}
 		return rawExpr{node: n}
 	}
 	return rawExpr{text: s, node: n}
 }
 
-func (w *walker) number(f field, what string) (float64, bool) {
-	switch n := unwrap(f.val).(type) {
+func (w *walker) number(f yamlpos.Field, what string) (float64, bool) {
+	switch n := yamlpos.Unwrap(f.Val).(type) {
 	case *ast.IntegerNode:
 		switch v := n.Value.(type) {
 		case int64:
@@ -148,28 +40,28 @@ func (w *walker) number(f field, what string) (float64, bool) {
 			return n.Value, true
 		}
 	case *ast.InfinityNode, *ast.NanNode:
-		w.ps.add(nodePos(n), "%s must be a finite number", what)
+		w.ps.Add(yamlpos.Of(n), "%s must be a finite number", what)
 		return 0, false
 	}
-	n := unwrap(f.val)
-	w.ps.add(nodePos(n), "%s must be a number, not %s", what, kindOf(n))
+	n := yamlpos.Unwrap(f.Val)
+	w.ps.Add(yamlpos.Of(n), "%s must be a number, not %s", what, yamlpos.KindOf(n))
 	return 0, false
 }
 
-func (w *walker) duration(f field, what string) (Duration, bool) {
-	n := unwrap(f.val)
+func (w *walker) duration(f yamlpos.Field, what string) (Duration, bool) {
+	n := yamlpos.Unwrap(f.Val)
 	switch n.(type) {
 	case *ast.StringNode:
 	case *ast.IntegerNode, *ast.FloatNode:
-		w.ps.add(nodePos(n), "%s needs a unit: m, h, d or w (e.g. 90d)", what)
+		w.ps.Add(yamlpos.Of(n), "%s needs a unit: m, h, d or w (e.g. 90d)", what)
 		return Duration{}, false
 	default:
-		w.ps.add(nodePos(n), "%s must be a duration such as 90d, not %s", what, kindOf(n))
+		w.ps.Add(yamlpos.Of(n), "%s must be a duration such as 90d, not %s", what, yamlpos.KindOf(n))
 		return Duration{}, false
 	}
-	d, err := ParseDuration(w.str(field{f.keyAt, n}, what))
+	d, err := ParseDuration(w.Str(yamlpos.Field{KeyAt: f.KeyAt, Val: n}, what))
 	if err != nil {
-		w.ps.add(nodePos(n), "%s: %v", what, err)
+		w.ps.Add(yamlpos.Of(n), "%s: %v", what, err)
 		return Duration{}, false
 	}
 	return d, true
