@@ -71,6 +71,10 @@ func viewOf(row *store.Sequence) *sequenceView {
 // registerNurture adds the nurture API (sequences, enrolments, tasks,
 // reports, test send) and mounts the tracking endpoints, which take no
 // API key: the signed token is the credential.
+type nurtureSettingsOutput struct {
+	Body nurture.Settings
+}
+
 func (s *Server) registerNurture() {
 	svc := nurture.New(s.deps.DB, flow.NurtureSequences, nurture.Options{Logger: s.log, Now: s.deps.Now})
 	svc.SetRecorder(s.deps.Flow)
@@ -81,6 +85,39 @@ func (s *Server) registerNurture() {
 
 	tags := []string{"nurture"}
 	db := s.deps.DB
+	huma.Register(s.api, huma.Operation{OperationID: "get-nurture-settings", Method: http.MethodGet, Path: "/api/v1/settings/nurture",
+		Summary: "Nurture settings: send rate limits and the tracking base URL", Tags: []string{"settings"}},
+		func(ctx context.Context, _ *struct{}) (*nurtureSettingsOutput, error) {
+			out := &nurtureSettingsOutput{}
+			st, err := db.Setting(ctx, store.SettingNurture)
+			switch {
+			case leadflow.ErrorCode(err) == leadflow.ENOTFOUND:
+				out.Body = nurture.DefaultSettings
+				return out, nil
+			case err != nil:
+				return nil, apiError(s.log, err)
+			}
+			parsed, err := nurture.ParseSettings([]byte(st.Value))
+			if err != nil {
+				return nil, apiError(s.log, leadflow.Internal(err, "stored nurture settings"))
+			}
+			out.Body = *parsed
+			return out, nil
+		})
+	huma.Register(s.api, huma.Operation{OperationID: "put-nurture-settings", Method: http.MethodPut, Path: "/api/v1/settings/nurture",
+		Summary:     "Set the nurture settings",
+		Description: "YAML body: `rate: {per_minute: 60, per_sender_per_minute: 30}` (0: unlimited) and an optional `base_url` for tracking links.",
+		Tags:        []string{"settings"}},
+		func(ctx context.Context, in *yamlInput) (*nurtureSettingsOutput, error) {
+			parsed, err := nurture.ParseSettings(in.RawBody)
+			if err != nil {
+				return nil, apiError(s.log, err)
+			}
+			err = db.InTx(ctx, func(tx *store.Tx) error {
+				return tx.PutSetting(ctx, store.SettingNurture, string(in.RawBody), string(actorOf(ctx)))
+			})
+			return &nurtureSettingsOutput{Body: *parsed}, apiError(s.log, err)
+		})
 	huma.Register(s.api, huma.Operation{OperationID: "list-sequences", Method: http.MethodGet, Path: "/api/v1/nurture/sequences",
 		Summary: "List nurture sequences", Tags: tags},
 		func(ctx context.Context, _ *struct{}) (*sequencesOutput, error) {
