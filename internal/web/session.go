@@ -2,8 +2,10 @@ package web
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -123,6 +125,14 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) {
 	name := strings.TrimSpace(r.PostFormValue("name"))
 	pw := r.PostFormValue("password")
 	next := safeNext(r.PostFormValue("next"))
+	addr := remoteAddr(r)
+	now := h.deps.Now()
+	if blocked, wait := h.throttle.Blocked(name, addr, now); blocked {
+		h.log.Warn("login throttled", "user", name, "remote", addr)
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		h.render(w, r, http.StatusTooManyRequests, "login", "login.title", loginView{Name: name, Next: next, Failed: true})
+		return
+	}
 	hash, err := h.deps.DB.PasswordHash(r.Context(), name)
 	ok := false
 	switch {
@@ -135,10 +145,12 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) {
 		ok = auth.VerifyPassword(hash, pw)
 	}
 	if !ok {
+		h.throttle.Fail(name, addr, now)
 		h.log.Info("login failed", "user", name, "remote", r.RemoteAddr)
 		h.render(w, r, http.StatusUnauthorized, "login", "login.title", loginView{Name: name, Next: next, Failed: true})
 		return
 	}
+	h.throttle.Succeed(name)
 	if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
 		h.endSession(r.Context(), auth.TokenHash(c.Value))
 	}
@@ -187,4 +199,13 @@ func safeNext(next string) string {
 		return "/"
 	}
 	return next
+}
+
+// remoteAddr is the client's address without the port.
+func remoteAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }

@@ -162,3 +162,24 @@ func TestCrossOriginRefused(t *testing.T) {
 		}
 	})
 }
+
+// TestLoginThrottled: after repeated wrong passwords the name is refused
+// with 429 for a while, even with the right password, and an unknown name
+// is answered the same way (no user enumeration).
+func TestLoginThrottled(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		b := setup(t, db)
+		c := b.client(t)
+		for _, name := range []string{"sales1", "nobody-here"} {
+			for i := 0; i < auth.MaxFailures; i++ {
+				if r := b.post(t, c, "/login", url.Values{"name": {name}, "password": {"wrong"}}); r.StatusCode != http.StatusUnauthorized {
+					t.Fatalf("%s attempt %d: %d", name, i, r.StatusCode)
+				}
+			}
+			r := b.post(t, c, "/login", url.Values{"name": {name}, "password": {testPassword}})
+			if r.StatusCode != http.StatusTooManyRequests || r.Header.Get("Retry-After") == "" {
+				t.Fatalf("%s after %d failures: %d", name, auth.MaxFailures, r.StatusCode)
+			}
+		}
+	})
+}

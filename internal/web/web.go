@@ -41,6 +41,8 @@ type handler struct {
 	assets *assets
 	i18n   *catalogs
 	mux    *http.ServeMux
+	// throttle refuses logins after repeated failures.
+	throttle *auth.Throttle
 }
 
 // route is one UI route and the permission it needs.
@@ -107,7 +109,7 @@ func newHandler(d Deps) (*handler, http.Handler, error) {
 		}
 		d.Location = loc
 	}
-	h := &handler{deps: d, log: d.Logger, mux: http.NewServeMux()}
+	h := &handler{deps: d, log: d.Logger, mux: http.NewServeMux(), throttle: auth.NewThrottle()}
 	var err error
 	if h.assets, err = loadAssets(); err != nil {
 		return nil, nil, err
