@@ -36,6 +36,7 @@ type app struct {
 	queue    *jobs.Queue
 	flow     *flow.Flow
 	notifier *notify.Notifier
+	nurture  *nurture.Service
 }
 
 // openApp opens and migrates the database. With work set, the job queue
@@ -60,6 +61,7 @@ func openAppURL(ctx context.Context, f dbFlags, logger *slog.Logger, work bool, 
 	a.notifier = notify.New(db, nil, notify.Options{Logger: logger, BaseURL: baseURL})
 	slaWorkers := &sla.Workers{DB: db, Logger: logger}
 	nurt := nurture.New(db, flow.NurtureSequences, nurture.Options{Logger: logger, BaseURL: baseURL})
+	a.nurture = nurt
 	var handlers *jobs.Handlers
 	if work {
 		handlers = &jobs.Handlers{

@@ -60,7 +60,7 @@ func cmdServe(ctx context.Context, e env, args []string, stdout, stderr io.Write
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	srv := &http.Server{
-		Handler:           server.New(server.Deps{Flow: a.flow, DB: a.db, Notifier: a.notifier, UI: ui, Logger: logger, Version: version}),
+		Handler:           server.New(server.Deps{Flow: a.flow, DB: a.db, Notifier: a.notifier, Nurture: a.nurture, UI: ui, Logger: logger, Version: version}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      120 * time.Second,

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"time"
 
 	"github.com/leadflow/leadflow"
 	"github.com/leadflow/leadflow/internal/jobs"
@@ -257,5 +256,3 @@ func (f *Flow) Explain(ctx context.Context, leadID int64) (*Explanation, string,
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
-
-var _ = time.Second

@@ -76,8 +76,11 @@ type nurtureSettingsOutput struct {
 }
 
 func (s *Server) registerNurture() {
-	svc := nurture.New(s.deps.DB, flow.NurtureSequences, nurture.Options{Logger: s.log, Now: s.deps.Now})
-	svc.SetRecorder(s.deps.Flow)
+	svc := s.deps.Nurture
+	if svc == nil {
+		svc = nurture.New(s.deps.DB, flow.NurtureSequences, nurture.Options{Logger: s.log, Now: s.deps.Now})
+		svc.SetRecorder(s.deps.Flow)
+	}
 	s.mux.HandleFunc("GET /t/o/{token}", svc.HandleOpen)
 	s.mux.HandleFunc("GET /t/c/{token}", svc.HandleClick)
 	s.mux.HandleFunc("GET /u/{token}", svc.HandleUnsubscribePage)

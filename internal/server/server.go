@@ -16,6 +16,7 @@ import (
 	"github.com/leadflow/leadflow"
 	"github.com/leadflow/leadflow/internal/flow"
 	"github.com/leadflow/leadflow/internal/notify"
+	"github.com/leadflow/leadflow/internal/nurture"
 	"github.com/leadflow/leadflow/internal/problem"
 	"github.com/leadflow/leadflow/internal/store"
 )
@@ -25,6 +26,10 @@ type Deps struct {
 	Flow     *flow.Flow
 	DB       *store.DB
 	Notifier *notify.Notifier
+	// Nurture is the nurture service whose workers run the sequences; the
+	// tracking endpoints and test sends use the same one (its rate limits
+	// and recorder). Nil builds a service of the server's own.
+	Nurture *nurture.Service
 	// UI is the web UI, served at / (nil: a plain text index).
 	UI      http.Handler
 	Logger  *slog.Logger
