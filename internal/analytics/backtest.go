@@ -46,6 +46,9 @@ type BacktestOptions struct {
 	MoveLimit int
 	Workers   int
 	ChunkSize int
+	// EventsTable reads events from the events table even when the
+	// compact scoring copy covers the models: for comparisons.
+	EventsTable bool
 }
 
 // Outcomes a backtest can optimise for.

@@ -123,6 +123,12 @@ type backtestWorker struct {
 	strs  map[string]string
 	evs   []bufEvent
 	ev    leadflow.Event
+	// sigs is set when every model reads only type, name and
+	// properties.path: events then come from the compact copy.
+	sigs    *store.SigCache
+	compact []store.CompactEvent
+	// leadJSON are the lead JSON columns the models read.
+	leadJSON store.LeadJSON
 }
 
 // bufEvent is one event of the current lead, decoded.
@@ -139,6 +145,17 @@ func newBacktestWorker(j *backtestJob, p *partial) *backtestWorker {
 		w.reps = append(w.reps, newReplayer(m.Model, j.levels[i]))
 	}
 	w.cols = store.EventColumns{Properties: needs(j.models, "properties"), Context: needs(j.models, "context")}
+	covered := true
+	for _, m := range j.models {
+		covered = covered && store.CompactCovers(m.Model.EventFields())
+		lj := store.LeadJSONFor(m.Model.LeadFields())
+		w.leadJSON.Attribution = w.leadJSON.Attribution || lj.Attribution
+		w.leadJSON.Traits = w.leadJSON.Traits || lj.Traits
+		w.leadJSON.BANT = w.leadJSON.BANT || lj.BANT
+	}
+	if covered && !j.o.EventsTable {
+		w.sigs = j.db.NewSigCache()
+	}
 	return w
 }
 
@@ -155,7 +172,7 @@ func (w *backtestWorker) intern(b []byte) string {
 
 func (w *backtestWorker) chunk(ctx context.Context, lo, hi int64) error {
 	o := w.j.o
-	all, err := w.j.db.LeadsInRange(ctx, lo, hi)
+	all, err := w.j.db.LeadsInRangeJSON(ctx, lo, hi, w.leadJSON)
 	if err != nil {
 		return err
 	}
@@ -189,15 +206,56 @@ func (w *backtestWorker) chunk(ctx context.Context, lo, hi int64) error {
 		}
 		w.evs = w.evs[:0]
 	}
-	err = w.j.db.ScanEvents(ctx, lo, hi, w.cols, func(e *store.RawEvent) error {
-		if e.LeadID != cur {
+	if w.sigs != nil {
+		w.compact, err = w.j.db.ReadCompact(ctx, lo, hi, w.sigs, w.compact[:0])
+		for k := range w.compact {
+			if err != nil {
+				break
+			}
+			e := &w.compact[k]
+			if e.LeadID != cur {
+				flush()
+				cur = 0
+				if _, ok := cohort[e.LeadID]; ok {
+					cur = e.LeadID
+				}
+			}
+			if cur == 0 || e.TS >= to {
+				continue
+			}
+			t, _ := w.sigs.Event(e.Sig) // ReadCompact loaded every signature
+			w.evs = append(w.evs, bufEvent{id: e.ID, ts: e.TS, typ: string(t.Type), name: t.Name, props: t.Properties})
+		}
+		if cap(w.compact) > 1<<20 {
+			w.compact = nil
+		}
+	} else {
+		err = w.scanEvents(ctx, lo, hi, to, cohort, &cur, flush)
+	}
+	if err != nil {
+		return err
+	}
+	flush()
+	for _, id := range ids { // leads without events: fit only
+		if !done[id] {
+			w.lead(cohort[id], outcomes[id])
+		}
+	}
+	return nil
+}
+
+// scanEvents reads the chunk's events from the events table, with the
+// JSON columns the models read.
+func (w *backtestWorker) scanEvents(ctx context.Context, lo, hi, to int64, cohort map[int64]*leadflow.Lead, cur *int64, flush func()) error {
+	return w.j.db.ScanEvents(ctx, lo, hi, w.cols, func(e *store.RawEvent) error {
+		if e.LeadID != *cur {
 			flush()
-			cur = 0
+			*cur = 0
 			if _, ok := cohort[e.LeadID]; ok {
-				cur = e.LeadID
+				*cur = e.LeadID
 			}
 		}
-		if cur == 0 || e.TS >= to {
+		if *cur == 0 || e.TS >= to {
 			return nil
 		}
 		be := bufEvent{id: e.ID, ts: e.TS, typ: w.intern(e.Type), name: w.intern(e.Name)}
@@ -215,16 +273,6 @@ func (w *backtestWorker) chunk(ctx context.Context, lo, hi int64) error {
 		w.evs = append(w.evs, be)
 		return nil
 	})
-	if err != nil {
-		return err
-	}
-	flush()
-	for _, id := range ids { // leads without events: fit only
-		if !done[id] {
-			w.lead(cohort[id], outcomes[id])
-		}
-	}
-	return nil
 }
 
 // lead replays one cohort lead (its events are in w.evs) under every

@@ -3,6 +3,7 @@ package analytics_test
 import (
 	"context"
 	"math"
+	"reflect"
 	"testing"
 	"time"
 
@@ -37,6 +38,18 @@ func TestBacktestFindsHiddenThreshold(t *testing.T) {
 			}
 			if res.Leads != 5000 || res.SQLs == 0 || res.Won == 0 {
 				t.Fatalf("cohort: %d leads, %d SQLs, %d won", res.Leads, res.SQLs, res.Won)
+			}
+			// The events table gives exactly what the compact copy gave.
+			raw, err := analytics.Backtest(ctx, db, analytics.BacktestModel{Name: "draft", Model: draft},
+				&analytics.BacktestModel{Name: "default", Version: 1, Model: active},
+				analytics.BacktestOptions{From: genEnd.AddDate(-1, 0, 0), To: genEnd, Outcome: analytics.OutcomeSQL,
+					Capacity: 100, Workers: 3, ChunkSize: 777, EventsTable: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw.ElapsedMS = res.ElapsedMS
+			if !reflect.DeepEqual(raw, res) {
+				t.Errorf("hidden %v: the backtest from the events table differs from the one from the compact copy", hidden)
 			}
 			f := res.Recommend.MaxF
 			if f == nil {

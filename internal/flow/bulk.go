@@ -40,6 +40,9 @@ type BulkOptions struct {
 	// MaxChunks stops the run, unfinished, after that many chunks were
 	// committed (0: no limit). For tests of resumption and for sampling.
 	MaxChunks int
+	// EventsTable reads events from the events table even when the compact
+	// copy (event_scores) covers the model: for comparisons and benchmarks.
+	EventsTable bool
 }
 
 // Default bulk rescore tuning.
@@ -174,7 +177,7 @@ func (f *Flow) RescoreBulk(ctx context.Context, runID int64, opts BulkOptions) (
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w := newBulkScorer(model, f.db)
+			w := newBulkScorer(model, f.db, !opts.EventsTable)
 			for c := range work {
 				r := w.chunk(ctx, c)
 				select {
@@ -326,11 +329,17 @@ type bulkScorer struct {
 	names map[string]string
 	hits  []scoring.Hit
 	fit   []scoring.FitHit
+	// sigs is set when the model can be scored from the compact copy of
+	// events (bulk_compact.go).
+	sigs    *store.SigCache
+	compact []store.CompactEvent // the chunk's compact events
+	// leadJSON are the lead's JSON columns the model reads.
+	leadJSON store.LeadJSON
 	// movable caches mayAdvance per stage.
 	movable map[leadflow.Stage]bool
 }
 
-func newBulkScorer(m *scoring.Model, db *store.DB) *bulkScorer {
+func newBulkScorer(m *scoring.Model, db *store.DB, compact bool) *bulkScorer {
 	fields := m.EventFields()
 	w := &bulkScorer{db: db, model: m, mt: m.NewMatcher(),
 		props: newFieldDecoder(fields, "properties"), cntx: newFieldDecoder(fields, "context"),
@@ -341,6 +350,10 @@ func newBulkScorer(m *scoring.Model, db *store.DB) *bulkScorer {
 		w.props = newFieldDecoder([]string{"properties.path"}, "properties")
 	}
 	w.cols = store.EventColumns{Properties: true, Context: w.cntx != nil}
+	w.leadJSON = store.LeadJSONFor(m.LeadFields())
+	if compact && store.CompactCovers(fields) {
+		w.sigs = db.NewSigCache()
+	}
 	return w
 }
 
@@ -348,7 +361,7 @@ func newBulkScorer(m *scoring.Model, db *store.DB) *bulkScorer {
 func (w *bulkScorer) chunk(ctx context.Context, c bulkChunk) bulkResult {
 	res := bulkResult{bulkChunk: c}
 	t0 := time.Now()
-	leads, err := w.db.LeadsInRange(ctx, c.lo, c.hi)
+	leads, err := w.db.LeadsInRangeJSON(ctx, c.lo, c.hi, w.leadJSON)
 	if err != nil {
 		res.err = err
 		return res
@@ -370,6 +383,17 @@ func (w *bulkScorer) chunk(ctx context.Context, c bulkChunk) bulkResult {
 			i++
 		}
 		scoreTime += time.Since(t)
+	}
+	if w.sigs != nil {
+		err = w.scanCompact(ctx, c, leads, &res, finishTo, &i, &cur)
+		if err != nil {
+			res.err = err
+			return res
+		}
+		finishTo(c.hi + 1)
+		res.score = scoreTime
+		res.read = time.Since(t0) - scoreTime
+		return res
 	}
 	var ev leadflow.Event
 	err = w.db.ScanEvents(ctx, c.lo, c.hi, w.cols, func(e *store.RawEvent) error {
@@ -413,7 +437,7 @@ func (w *bulkScorer) chunk(ctx context.Context, c bulkChunk) bulkResult {
 // lead scores one lead from w.hits as of now and records what changed.
 func (w *bulkScorer) lead(l *leadflow.Lead, now time.Time, res *bulkResult) {
 	w.fit = w.mt.Fit(l, now, w.fit[:0])
-	r := w.model.Score(w.fit, w.hits, now)
+	r := w.mt.Score(w.fit, w.hits, now)
 	if w.mayAdvance(l.Stage) && w.advances(l, r, now) {
 		res.moves = append(res.moves, bulkMove{id: l.ID, updatedAt: l.UpdatedAt, hits: append([]scoring.Hit(nil), w.hits...)})
 		return
@@ -441,7 +465,7 @@ func (w *bulkScorer) mayAdvance(s leadflow.Stage) bool {
 }
 
 func (w *bulkScorer) advances(l *leadflow.Lead, r scoring.Result, now time.Time) bool {
-	_, _, ok := lifecycle.Advance(l.Stage, w.model.Stages(l, r, nil, now))
+	_, _, ok := lifecycle.Advance(l.Stage, w.mt.Stages(l, r, now))
 	return ok
 }
 

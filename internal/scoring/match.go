@@ -62,6 +62,10 @@ type Matcher struct {
 	act      activation
 	loaded   bool
 	fitEvent leadflow.Event // carries now for fit keyers (timeline_days)
+	// Score's and Stages' scratch and memo.
+	fitBuf  []FitHit
+	rankBuf []rankedHit
+	stages  stageMemo
 }
 
 // Memo tuning: every memoProbe lookups a group's hit rate is checked; below

@@ -103,30 +103,55 @@ type rankedHit struct {
 // older model version) are ignored. The inputs are not modified.
 func (m *Model) Score(fit []FitHit, hits []Hit, now time.Time) Result {
 	ex := Explanation{AsOf: now, Model: m.Name, Fit: make([]FitHit, 0, len(fit)), Behavior: []BehaviorExplain{}}
+	res, _, _ := m.score(fit, hits, now, &ex, nil, nil)
+	ex.Score, ex.FitScore, ex.BehaviorScore = res.Score, res.Fit, res.Behavior
+	res.Explanation = ex
+	return res
+}
 
-	fits := make([]FitHit, 0, len(fit))
+// Score is Model.Score without the explanation (Result.Explanation is
+// zero), reusing the Matcher's buffers: what a bulk rescore needs. The
+// totals and NextChange are exactly Model.Score's.
+func (mt *Matcher) Score(fit []FitHit, hits []Hit, now time.Time) Result {
+	var res Result
+	res, mt.fitBuf, mt.rankBuf = mt.m.score(fit, hits, now, nil, mt.fitBuf[:0], mt.rankBuf[:0])
+	return res
+}
+
+// score computes the totals; with ex it also fills the explanation. fits
+// and rh are scratch buffers (may be nil) returned for reuse.
+func (m *Model) score(fit []FitHit, hits []Hit, now time.Time, ex *Explanation, fits []FitHit, rh []rankedHit) (Result, []FitHit, []rankedHit) {
+	if fits == nil {
+		fits = make([]FitHit, 0, len(fit))
+	}
 	for _, f := range fit {
 		if r, ok := m.byID[f.Rule]; ok && r.kind == envFit {
 			fits = append(fits, f)
 		}
 	}
-	slices.SortFunc(fits, func(a, b FitHit) int {
-		return cmp.Or(cmp.Compare(m.byID[a.Rule].index, m.byID[b.Rule].index), cmp.Compare(a.Points, b.Points))
-	})
-	fits = slices.CompactFunc(fits, func(a, b FitHit) bool { return a.Rule == b.Rule })
+	if len(fits) > 1 {
+		slices.SortFunc(fits, func(a, b FitHit) int {
+			return cmp.Or(cmp.Compare(m.byID[a.Rule].index, m.byID[b.Rule].index), cmp.Compare(a.Points, b.Points))
+		})
+		fits = slices.CompactFunc(fits, func(a, b FitHit) bool { return a.Rule == b.Rule })
+	}
 	var fitSum float64
 	for _, f := range fits {
 		fitSum += f.Points
-		ex.Fit = append(ex.Fit, FitHit{Rule: f.Rule, When: m.byID[f.Rule].when, Points: f.Points})
+		if ex != nil {
+			ex.Fit = append(ex.Fit, FitHit{Rule: f.Rule, When: m.byID[f.Rule].when, Points: f.Points})
+		}
 	}
 
-	rh := make([]rankedHit, 0, len(hits))
+	if rh == nil {
+		rh = make([]rankedHit, 0, len(hits))
+	}
 	for _, h := range hits {
 		if r, ok := m.byID[h.Rule]; ok && r.kind == envBehavior {
 			rh = append(rh, rankedHit{r, h})
 		}
 	}
-	slices.SortFunc(rh, func(a, b rankedHit) int {
+	cmpHits := func(a, b rankedHit) int {
 		return cmp.Or(
 			cmp.Compare(a.r.index, b.r.index),
 			a.h.At.Compare(b.h.At),
@@ -134,7 +159,10 @@ func (m *Model) Score(fit []FitHit, hits []Hit, now time.Time) Result {
 			cmp.Compare(a.h.Points, b.h.Points),
 			cmp.Compare(a.h.EventName, b.h.EventName),
 		)
-	})
+	}
+	if !slices.IsSortedFunc(rh, cmpHits) {
+		slices.SortFunc(rh, cmpHits)
+	}
 	rh = slices.CompactFunc(rh, func(a, b rankedHit) bool {
 		return a.r == b.r && a.h.EventID != 0 && a.h.EventID == b.h.EventID
 	})
@@ -142,10 +170,14 @@ func (m *Model) Score(fit []FitHit, hits []Hit, now time.Time) Result {
 	var behSum, decayed float64
 	var next time.Time
 	// One backing array each for the events and caps of all rules.
-	events := make([]EventExplain, 0, min(len(rh), maxExplainedEvents*len(m.behavior)))
-	maxes := make([]float64, 0, len(m.behavior))
-	if len(rh) > 0 {
-		ex.Behavior = make([]BehaviorExplain, 0, len(m.behavior))
+	var events []EventExplain
+	var maxes []float64
+	if ex != nil {
+		events = make([]EventExplain, 0, min(len(rh), maxExplainedEvents*len(m.behavior)))
+		maxes = make([]float64, 0, len(m.behavior))
+		if len(rh) > 0 {
+			ex.Behavior = make([]BehaviorExplain, 0, len(m.behavior))
+		}
 	}
 	for i := 0; i < len(rh); {
 		r := rh[i].r
@@ -167,23 +199,25 @@ func (m *Model) Score(fit []FitHit, hits []Hit, now time.Time) Result {
 					next = t
 				}
 			}
-			if len(events)-start < maxExplainedEvents {
+			if ex != nil && len(events)-start < maxExplainedEvents {
 				events = append(events, EventExplain{EventID: h.EventID, Name: h.EventName, At: h.At,
 					Points: h.Points, Factor: round4(f), Weighted: round2(w)})
 			}
 		}
-		be.Events = events[start:len(events):len(events)]
 		contrib := raw
-		if r.hasMax {
-			maxes = append(maxes, r.max)
-			be.Max = &maxes[len(maxes)-1]
-			if raw > r.max {
-				contrib, be.Capped = r.max, true
-			}
+		if r.hasMax && raw > r.max {
+			contrib, be.Capped = r.max, true
 		}
-		be.RawPoints, be.Points = round2(raw), round2(contrib)
 		behSum += contrib
-		ex.Behavior = append(ex.Behavior, be)
+		if ex != nil {
+			be.Events = events[start:len(events):len(events)]
+			if r.hasMax {
+				maxes = append(maxes, r.max)
+				be.Max = &maxes[len(maxes)-1]
+			}
+			be.RawPoints, be.Points = round2(raw), round2(contrib)
+			ex.Behavior = append(ex.Behavior, be)
+		}
 		i = j
 	}
 	if m.decay.HalfLife.D > 0 {
@@ -192,7 +226,5 @@ func (m *Model) Score(fit []FitHit, hits []Hit, now time.Time) Result {
 
 	res := Result{Fit: round2(fitSum), Behavior: round2(behSum), NextChange: next}
 	res.Score = round2(res.Fit + res.Behavior)
-	ex.Score, ex.FitScore, ex.BehaviorScore = res.Score, res.Fit, res.Behavior
-	res.Explanation = ex
-	return res
+	return res, fits, rh
 }

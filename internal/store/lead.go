@@ -19,7 +19,10 @@ const (
 
 type rowScanner interface{ Scan(dest ...any) error }
 
-func scanLead(r rowScanner) (*leadflow.Lead, error) {
+func scanLead(r rowScanner) (*leadflow.Lead, error) { return scanLeadJSON(r, AllLeadJSON) }
+
+// scanLeadJSON is scanLead decoding only the JSON columns in j.
+func scanLeadJSON(r rowScanner, j LeadJSON) (*leadflow.Lead, error) {
 	var (
 		l                                   leadflow.Lead
 		email                               sql.NullString
@@ -42,10 +45,11 @@ func scanLead(r rowScanner) (*leadflow.Lead, error) {
 		l.NextDecayAt = fromUS(nextDecay.Int64)
 	}
 	for _, j := range []struct {
-		src string
-		dst any
-	}{{ft, &l.FirstTouch}, {lt, &l.LastTouch}, {traits, &l.Traits}, {bant, &l.BANT}} {
-		if j.src != "" && j.src != "{}" {
+		src  string
+		dst  any
+		want bool
+	}{{ft, &l.FirstTouch, j.Attribution}, {lt, &l.LastTouch, j.Attribution}, {traits, &l.Traits, j.Traits}, {bant, &l.BANT, j.BANT}} {
+		if j.want && j.src != "" && j.src != "{}" {
 			if err := json.Unmarshal([]byte(j.src), j.dst); err != nil {
 				return nil, leadflow.Internal(err, "decode lead column")
 			}

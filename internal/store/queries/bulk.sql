@@ -57,3 +57,12 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 
 -- name: BulkHitInsert
 INSERT INTO score_hits (lead_id, event_id, rule, at, points, label) VALUES (?, ?, ?, ?, ?, ?)
+
+-- The compact scoring copy of events (migration 00006): a lead range's
+-- rows in (lead, time, id) order, and the signature dictionary.
+
+-- name: BulkCompactEvents
+SELECT lead_id, event_id, ts, sig FROM event_scores WHERE lead_id > ? AND lead_id <= ? ORDER BY lead_id, ts, event_id
+
+-- name: BulkEventSigs
+SELECT id, type, name, path FROM event_sigs WHERE id > ? ORDER BY id
