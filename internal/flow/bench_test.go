@@ -3,10 +3,11 @@ package flow_test
 import (
 	"context"
 	"encoding/json"
-	"github.com/leadflow/leadflow/internal/traffic"
+	"errors"
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/leadflow/leadflow/internal/segment"
 	"github.com/leadflow/leadflow/internal/store"
 	"github.com/leadflow/leadflow/internal/store/storetest"
+	"github.com/leadflow/leadflow/internal/traffic"
 )
 
 // benchBatch is the batch size of the ingestion benchmarks: what
@@ -40,7 +42,18 @@ func BenchmarkIngest(b *testing.B) {
 	}
 }
 
-func benchIngest(b *testing.B, backend string) {
+// BenchmarkIngestConcurrent is BenchmarkIngest with four requests in
+// flight, as lfload sends them: one op is four batches of 500 ingested by
+// four goroutines at once, which SQLite commits together (group commit).
+func BenchmarkIngestConcurrent(b *testing.B) {
+	for _, backend := range storetest.Backends() {
+		b.Run(backend, func(b *testing.B) { benchIngestN(b, backend, 4) })
+	}
+}
+
+func benchIngest(b *testing.B, backend string) { benchIngestN(b, backend, 1) }
+
+func benchIngestN(b *testing.B, backend string, inFlight int) {
 	ctx := context.Background()
 	db := storetest.Open(b, backend) // skips PostgreSQL without LEADFLOW_TEST_POSTGRES
 	q, err := jobs.New(db, nil, jobs.Config{})
@@ -66,7 +79,7 @@ func benchIngest(b *testing.B, backend string) {
 	}
 	// Decoding is the segment package's cost (BenchmarkDecodeBatch): done
 	// before timing. Messages are the sink's to keep, so one per op.
-	batches := make([][]segment.Message, b.N)
+	batches := make([][]segment.Message, b.N*inFlight)
 	for i := range batches {
 		batches[i] = messages(b, tr, benchBatch)
 	}
@@ -74,14 +87,21 @@ func benchIngest(b *testing.B, backend string) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := range b.N {
-		if err := f.Ingest(ctx, key, batches[i]); err != nil {
+		errs := make([]error, inFlight)
+		var wg sync.WaitGroup
+		for j := range inFlight {
+			wg.Go(func() { errs[j] = f.Ingest(ctx, key, batches[i*inFlight+j]) })
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.StopTimer()
-	reportIO(b, backend, w0, cpu0)
-	if n, err := db.CountEvents(ctx); err != nil || n != int64((warmBatches+b.N)*benchBatch) {
-		b.Fatalf("%d events stored (%v), want %d", n, err, (warmBatches+b.N)*benchBatch)
+	reportIO(b, backend, b.N*inFlight, w0, cpu0)
+	want := int64((warmBatches + b.N*inFlight) * benchBatch)
+	if n, err := db.CountEvents(ctx); err != nil || n != want {
+		b.Fatalf("%d events stored (%v), want %d", n, err, want)
 	}
 }
 
@@ -158,7 +178,7 @@ func benchRawInsert(b *testing.B, backend string) {
 		exec(batches[i])
 	}
 	b.StopTimer()
-	reportIO(b, backend, w0, cpu0)
+	reportIO(b, backend, b.N, w0, cpu0)
 }
 
 func jsonString(tb testing.TB, v any) string {
@@ -172,8 +192,8 @@ func jsonString(tb testing.TB, v any) string {
 // reportIO reports events/s and, on SQLite (where the database runs in
 // this process), the CPU time and the bytes written to storage per event:
 // together with events/s they tell whether the disk or the CPU bounds it.
-func reportIO(b *testing.B, backend string, w0 int64, cpu0 time.Duration) {
-	events := float64(b.N * benchBatch)
+func reportIO(b *testing.B, backend string, batches int, w0 int64, cpu0 time.Duration) {
+	events := float64(batches * benchBatch)
 	b.ReportMetric(events/b.Elapsed().Seconds(), "events/s")
 	if backend != "sqlite" {
 		return

@@ -12,14 +12,28 @@ import (
 // Ingest stores a request's messages and everything they cause in one
 // transaction: a retried message (same source and message id) is stored
 // once, and an error leaves nothing behind. It implements segment.Sink.
+// On SQLite, requests that arrive while another is being written are
+// committed together (see groupcommit.go); each is still all or nothing
+// and returns only once its events are committed.
 func (f *Flow) Ingest(ctx context.Context, writeKey string, msgs []segment.Message) error {
 	src, err := f.db.SourceByWriteKey(ctx, writeKey)
 	if err != nil {
 		return err
 	}
-	keys := identityKeys(msgs)
+	if f.db.Dialect != store.SQLite {
+		return f.ingestTx(ctx, []*ingestReq{{source: src.ID, msgs: msgs}})
+	}
+	return f.group.ingest(ctx, f, &ingestReq{source: src.ID, msgs: msgs})
+}
+
+// ingestTx runs the requests' messages in one transaction.
+func (f *Flow) ingestTx(ctx context.Context, reqs []*ingestReq) error {
+	var keys []string
+	for _, r := range reqs {
+		keys = append(keys, identityKeys(r.msgs)...)
+	}
 	for attempt := 0; ; attempt++ {
-		err = f.db.InTx(ctx, func(tx *store.Tx) error {
+		err := f.db.InTx(ctx, func(tx *store.Tx) error {
 			if err := tx.LockKeys(ctx, keys); err != nil {
 				return err
 			}
@@ -27,9 +41,19 @@ func (f *Flow) Ingest(ctx context.Context, writeKey string, msgs []segment.Messa
 			if err != nil {
 				return err
 			}
-			for i := range msgs {
-				if err := u.message(ctx, src.ID, &msgs[i]); err != nil {
+			for _, r := range reqs {
+				if err := u.prefetchIdentities(ctx, r.msgs); err != nil {
 					return err
+				}
+			}
+			if err := u.prefetchLeads(ctx); err != nil {
+				return err
+			}
+			for _, r := range reqs {
+				for i := range r.msgs {
+					if err := u.message(ctx, r.source, &r.msgs[i]); err != nil {
+						return err
+					}
 				}
 			}
 			return u.flush(ctx)
@@ -117,13 +141,9 @@ func (u *unit) resolve(ctx context.Context, m *segment.Message, patch leadflow.L
 		if value == "" {
 			return nil
 		}
-		id, err := u.tx.LeadIDByIdentity(ctx, kind, value)
-		if err == nil {
+		id, err := u.identity(ctx, kind, value)
+		if id != 0 {
 			candidates = append(candidates, id)
-			return nil
-		}
-		if leadflow.ErrorCode(err) == leadflow.ENOTFOUND {
-			return nil
 		}
 		return err
 	}
@@ -209,9 +229,21 @@ func (u *unit) link(ctx context.Context, st *leadState, kind, value string) erro
 	if value == "" {
 		return nil
 	}
+	k := identKey{kind, value}
+	if id, ok := u.idents[k]; ok && id == st.lead.ID {
+		return nil // linked already: AddIdentity would do nothing
+	}
 	isNew, err := u.tx.AddIdentity(ctx, kind, value, st.lead.ID)
-	if err != nil || !isNew || kind != store.IdentityAnonymous {
+	if err != nil {
 		return err
+	}
+	if isNew {
+		u.idents[k] = st.lead.ID
+	} else {
+		delete(u.idents, k) // linked to some lead: look it up when asked
+	}
+	if !isNew || kind != store.IdentityAnonymous {
+		return nil
 	}
 	events, err := u.tx.AttachAnonymous(ctx, value, st.lead.ID)
 	if err != nil {
@@ -292,6 +324,7 @@ func (u *unit) merge(ctx context.Context, st *leadState, other int64) error {
 		return err
 	}
 	u.forget(from.ID)
+	u.identsMoved(from.ID, into.ID)
 	st.hits = append(st.hits, ost.hits...)
 	st.dirty = true
 	if ost.lead.ModelVersion != u.act.Version || st.lead.ModelVersion != u.act.Version {

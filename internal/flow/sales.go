@@ -202,5 +202,5 @@ func (f *Flow) UpdateDeal(ctx context.Context, d Deal, actor Actor) (*store.Deal
 
 // event queues the notifications of a lead event in the unit's transaction.
 func (u *unit) event(ctx context.Context, typ string, st *leadState, data map[string]any) error {
-	return u.f.queue.Insert(ctx, u.tx, jobs.EventArgs{Type: typ, LeadID: st.lead.ID, Owner: st.lead.Owner, Data: data})
+	return u.enqueue(ctx, u.tx, jobs.EventArgs{Type: typ, LeadID: st.lead.ID, Owner: st.lead.Owner, Data: data})
 }

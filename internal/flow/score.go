@@ -11,6 +11,7 @@ import (
 	"github.com/leadflow/leadflow/internal/notify"
 	"github.com/leadflow/leadflow/internal/scoring"
 	"github.com/leadflow/leadflow/internal/store"
+	"github.com/riverqueue/river"
 )
 
 // unit is the work of one transaction: the active model, a matcher that
@@ -23,6 +24,12 @@ type unit struct {
 	matcher *scoring.Matcher
 	leads   map[int64]*leadState
 	order   []int64
+	// jobs are the side effects enqueued so far, inserted by flush with
+	// one statement: every path that opens a unit must end with flush.
+	jobs []river.InsertManyParams
+	// idents caches identity lookups (0: known to be unlinked) for the
+	// unit's transaction; link and merge keep it current.
+	idents map[identKey]int64
 }
 
 type leadState struct {
@@ -36,7 +43,8 @@ func (f *Flow) newUnit(ctx context.Context, tx *store.Tx) (*unit, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &unit{f: f, tx: tx, act: act, matcher: act.Model.NewMatcher(), leads: map[int64]*leadState{}}, nil
+	return &unit{f: f, tx: tx, act: act, matcher: act.Model.NewMatcher(), leads: map[int64]*leadState{},
+		idents: map[identKey]int64{}}, nil
 }
 
 // state returns the working state of a lead, loading its hits; a lead last
@@ -51,10 +59,7 @@ func (u *unit) state(ctx context.Context, l *leadflow.Lead) (*leadState, error) 
 		if err != nil {
 			return nil, err
 		}
-		st.hits = make([]scoring.Hit, len(stored))
-		for i, h := range stored {
-			st.hits[i] = scoring.Hit{Rule: h.Rule, EventID: h.EventID, EventName: h.Label, At: h.At, Points: h.Points}
-		}
+		st.hits = fromStoreHits(stored)
 	} else if err := u.rematch(ctx, st); err != nil {
 		return nil, err
 	}
@@ -92,6 +97,14 @@ func (u *unit) rematch(ctx context.Context, st *leadState) error {
 	st.lead.ModelVersion = u.act.Version
 	st.dirty = true
 	return u.tx.ReplaceHits(ctx, st.lead.ID, toStoreHits(st.hits))
+}
+
+func fromStoreHits(stored []store.Hit) []scoring.Hit {
+	hits := make([]scoring.Hit, len(stored))
+	for i, h := range stored {
+		hits[i] = scoring.Hit{Rule: h.Rule, EventID: h.EventID, EventName: h.Label, At: h.At, Points: h.Points}
+	}
+	return hits
 }
 
 func toStoreHits(hits []scoring.Hit) []store.Hit {
@@ -174,11 +187,25 @@ func (u *unit) transition(ctx context.Context, st *leadState, to leadflow.Stage,
 	if err := u.nurtureOnStage(ctx, st); err != nil {
 		return err
 	}
-	return u.f.queue.Insert(ctx, u.tx, jobs.TransitionArgs{TransitionID: t.ID, LeadID: t.LeadID, From: t.From, To: t.To, Cause: cause})
+	return u.enqueue(ctx, u.tx, jobs.TransitionArgs{TransitionID: t.ID, LeadID: t.LeadID, From: t.From, To: t.To, Cause: cause})
 }
 
-// flush writes every changed lead.
+// enqueue collects a job of the unit's transaction; flush inserts it. It
+// has the signature of sla.Enqueue and nurture.Enqueue.
+func (u *unit) enqueue(_ context.Context, tx *store.Tx, args river.JobArgs) error {
+	if tx != u.tx {
+		return leadflow.Errorf(leadflow.EINTERNAL, "enqueue %s outside the unit's transaction", args.Kind())
+	}
+	u.jobs = append(u.jobs, river.InsertManyParams{Args: args})
+	return nil
+}
+
+// flush writes every changed lead and inserts the jobs enqueued so far.
 func (u *unit) flush(ctx context.Context) error {
+	if err := u.f.queue.InsertMany(ctx, u.tx, u.jobs); err != nil {
+		return err
+	}
+	u.jobs = u.jobs[:0]
 	for _, id := range u.order {
 		st, ok := u.leads[id]
 		if !ok || !st.dirty {

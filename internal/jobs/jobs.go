@@ -78,6 +78,8 @@ type Handlers struct {
 	// Register adds the workers of other packages (notifications, SLA
 	// timers); each package defines its own job args and workers.
 	Register []func(w *river.Workers)
+	// Periodic are other packages' periodic jobs (the review digest).
+	Periodic []*river.PeriodicJob
 }
 
 // Queue is the River client bound to leadflow's database.
@@ -153,6 +155,7 @@ func New(db *store.DB, h *Handlers, cfg Config) (*Queue, error) {
 		rc.PeriodicJobs = []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(interval),
 			func() (river.JobArgs, *river.InsertOpts) { return DecaySweepArgs{}, nil },
 			&river.PeriodicJobOpts{RunOnStart: true})}
+		rc.PeriodicJobs = append(rc.PeriodicJobs, h.Periodic...)
 		// Measured in PERFORMANCE.md: River's defaults make SQLite jobs
 		// trickle out at ~100/s; these keep pace with inserts.
 		rc.FetchCooldown = 5 * time.Millisecond
@@ -169,6 +172,17 @@ func New(db *store.DB, h *Handlers, cfg Config) (*Queue, error) {
 func (q *Queue) Insert(ctx context.Context, tx *store.Tx, args river.JobArgs) error {
 	_, err := q.client.InsertTx(ctx, tx.Tx, args, nil)
 	return leadflow.Internal(err, "enqueue "+args.Kind())
+}
+
+// InsertMany enqueues several jobs inside tx with one statement (River's
+// SQLite driver parses its insert on every call: one call per job costs
+// more than the rest of a stage change).
+func (q *Queue) InsertMany(ctx context.Context, tx *store.Tx, params []river.InsertManyParams) error {
+	if len(params) == 0 {
+		return nil
+	}
+	_, err := q.client.InsertManyTx(ctx, tx.Tx, params)
+	return leadflow.Internal(err, "enqueue jobs")
 }
 
 // Start starts working jobs (no-op for an insert-only queue).

@@ -30,7 +30,7 @@ func (tx *Tx) InsertEvent(ctx context.Context, e *leadflow.Event) (bool, error) 
 // AttachAnonymous links the visitor's earlier events to the lead and
 // returns them, so the caller can score them.
 func (tx *Tx) AttachAnonymous(ctx context.Context, anonymousID string, leadID int64) ([]leadflow.Event, error) {
-	rows, err := tx.QueryContext(ctx, tx.db.q.get("EventsAnonymous"), anonymousID)
+	rows, err := tx.query(ctx, "EventsAnonymous", anonymousID)
 	if err != nil {
 		return nil, wrapDB(err, "anonymous events")
 	}
@@ -49,7 +49,7 @@ func (tx *Tx) AttachAnonymous(ctx context.Context, anonymousID string, leadID in
 
 // EventsOfLead returns every event of a lead in time order.
 func (tx *Tx) EventsOfLead(ctx context.Context, leadID int64) ([]leadflow.Event, error) {
-	return eventsOfLead(ctx, tx.Tx, tx.db.q, leadID)
+	return eventsOfLead(ctx, prepared{tx}, tx.db.q, leadID)
 }
 
 // EventsOfLead reads a lead's events outside a transaction.

@@ -30,7 +30,7 @@ func (tx *Tx) InsertHits(ctx context.Context, leadID int64, hits []Hit) error {
 
 // HitsOfLead returns the stored hits of a lead (in no particular order).
 func (tx *Tx) HitsOfLead(ctx context.Context, leadID int64) ([]Hit, error) {
-	return hitsOfLead(ctx, tx.Tx, tx.db.q, leadID)
+	return hitsOfLead(ctx, prepared{tx}, tx.db.q, leadID)
 }
 
 // HitsOfLead reads a lead's hits outside a transaction.

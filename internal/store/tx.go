@@ -74,6 +74,26 @@ func (tx *Tx) exec(ctx context.Context, name string, args ...any) (sql.Result, e
 	return res, wrapDB(err, name)
 }
 
+// query runs a named query that returns rows.
+func (tx *Tx) query(ctx context.Context, name string, args ...any) (*sql.Rows, error) {
+	if st, ok := tx.db.stmts[name]; ok {
+		return tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	}
+	return tx.QueryContext(ctx, tx.db.q.get(name), args...)
+}
+
+// prepared is the transaction as a querier that runs a named query's text
+// through its statement prepared by CheckQueries (for helpers shared with
+// the read pool, which pass the text).
+type prepared struct{ tx *Tx }
+
+func (p prepared) QueryContext(ctx context.Context, text string, args ...any) (*sql.Rows, error) {
+	if st, ok := p.tx.db.byText[text]; ok {
+		return p.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	}
+	return p.tx.QueryContext(ctx, text, args...)
+}
+
 func (tx *Tx) queryRow(ctx context.Context, name string, args ...any) *sql.Row {
 	if st, ok := tx.db.stmts[name]; ok {
 		return tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
