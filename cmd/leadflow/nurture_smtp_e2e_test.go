@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -41,8 +42,12 @@ func TestNurtureSMTPDownThenUp(t *testing.T) {
 		strings.NewReader(`{"stage":"recycled","reason":"no-budget"}`)); code != 200 {
 		t.Fatalf("recycle: %d %s", code, b)
 	}
-	// The step runs and fails against the dead server: nothing arrives.
-	time.Sleep(3 * time.Second)
+	// The step runs and fails against the dead server: the send records
+	// the failed attempt and stays pending, and nothing arrives.
+	failed := waitSend(t, s, lead.ID, func(sd sendView) bool { return sd.Attempts >= 1 })
+	if failed.Status != "pending" || failed.LastError == "" || failed.SentAt != nil {
+		t.Fatalf("send while SMTP is down: %+v", failed)
+	}
 	if n := count(t, mp, to); n != 0 {
 		t.Fatalf("%d emails while SMTP is down", n)
 	}
@@ -65,4 +70,48 @@ func TestNurtureSMTPDownThenUp(t *testing.T) {
 	if firsts != 1 {
 		t.Fatalf("email 1 arrived %d times, want exactly once", firsts)
 	}
+	sent := waitSend(t, s, lead.ID, func(sd sendView) bool { return sd.Status == "sent" })
+	if sent.ID != failed.ID || sent.Attempts < failed.Attempts || sent.SentAt == nil || sent.LastError != "" {
+		t.Fatalf("send after SMTP came back: %+v (failed: %+v)", sent, failed)
+	}
+}
+
+// sendView is a send as GET /api/v1/nurture/enrolments/{id}/sends shows it.
+type sendView struct {
+	ID        int64      `json:"id"`
+	Step      int        `json:"step"`
+	Status    string     `json:"status"`
+	MessageID string     `json:"message_id"`
+	Attempts  int        `json:"attempts"`
+	LastError string     `json:"last_error"`
+	SentAt    *time.Time `json:"sent_at"`
+	Bounce    string     `json:"bounce"`
+}
+
+// waitSend polls the first email of the lead's first enrolment until ok
+// holds (30 s at most).
+func waitSend(t *testing.T, s *testServer, leadID int64, ok func(sendView) bool) sendView {
+	t.Helper()
+	var last []byte
+	for range 300 {
+		code, b := s.do(t, "GET", fmt.Sprintf("/api/v1/leads/%d/enrolments", leadID), "", nil)
+		var es struct {
+			Items []struct {
+				ID int64 `json:"id"`
+			} `json:"items"`
+		}
+		if code == 200 && json.Unmarshal(b, &es) == nil && len(es.Items) > 0 {
+			code, b = s.do(t, "GET", fmt.Sprintf("/api/v1/nurture/enrolments/%d/sends", es.Items[0].ID), "", nil)
+			var sends struct {
+				Items []sendView `json:"items"`
+			}
+			if code == 200 && json.Unmarshal(b, &sends) == nil && len(sends.Items) > 0 && ok(sends.Items[0]) {
+				return sends.Items[0]
+			}
+			last = b
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("send of lead %d never reached the expected state; last: %s", leadID, last)
+	return sendView{}
 }

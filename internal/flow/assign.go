@@ -18,10 +18,7 @@ type rulesCache struct {
 	rules *routing.Rules
 }
 
-var (
-	routingRules rulesCache
-	defaultRules = sync.OnceValue(routing.Default)
-)
+var defaultRules = sync.OnceValue(routing.Default)
 
 // load returns the rules in force in tx: the stored document, or the
 // default rules (everything to the fallback queue) when none was set.
@@ -161,7 +158,7 @@ func (u *unit) route(ctx context.Context, st *leadState, actor string) (changed 
 // transaction (an import, a batch) include it; a round-robin pick moves
 // the team's position.
 func (u *unit) routeAssignment(ctx context.Context, st *leadState, actor string) (*store.Assignment, error) {
-	rules, err := routingRules.load(ctx, u.tx)
+	rules, err := u.f.caches.routing.load(ctx, u.tx)
 	if err != nil {
 		return nil, err
 	}
@@ -289,7 +286,7 @@ func (f *Flow) Routing(ctx context.Context) (*routing.Rules, *store.Setting, err
 	} else if err != nil {
 		return nil, nil, err
 	}
-	r, err := routingRules.parse(s.Value)
+	r, err := f.caches.routing.parse(s.Value)
 	return r, s, err
 }
 

@@ -28,6 +28,10 @@ type Flow struct {
 
 	emitter notify.Emitter // nil: notifications are dropped (CLI commands)
 	handoff handoffSources
+
+	group groupCommit // concurrent ingestion requests (ingest.go)
+
+	caches caches // parsed settings, routing rules, nurture sequences (caches.go)
 }
 
 // New returns a flow on db that enqueues side effects on queue.

@@ -10,26 +10,20 @@ import (
 	"github.com/leadflow/leadflow/internal/store"
 )
 
-// NurtureSequences is the compiled sequence cache the flow's hooks use; a
-// pure cache (stored documents in, compiled sequences out), shared with
-// the nurture service (nurture.New(db, flow.NurtureSequences, …)) because
-// Flow has no field for it yet.
-var NurtureSequences = &nurture.Cache{}
-
 var _ nurture.Recorder = (*Flow)(nil)
 
 // nurtureOnStage enrols the lead in the sequences that take leads entering
 // its new stage and ends the enrolments that exit on it, in the unit's
 // transaction. Call it from transition after the stage is set.
 func (u *unit) nurtureOnStage(ctx context.Context, st *leadState) error {
-	return NurtureSequences.OnStage(ctx, u.tx, u.f.queue.Insert, st.lead, "stage "+string(st.lead.Stage))
+	return u.f.caches.nurture.OnStage(ctx, u.tx, u.enqueue, st.lead, "stage "+string(st.lead.Stage))
 }
 
 // nurtureOnEvent ends the lead's enrolments in sequences that exit on the
 // event (e.g. "Email Replied"). Call it after an event is recorded for a
 // lead (ingest.go's message, after addEvent).
 func (u *unit) nurtureOnEvent(ctx context.Context, st *leadState, ev *leadflow.Event) error {
-	return NurtureSequences.OnEvent(ctx, u.tx, st.lead.ID, ev.Name)
+	return u.f.caches.nurture.OnEvent(ctx, u.tx, st.lead.ID, ev.Name)
 }
 
 // NurtureEvent records a tracking event (open, click, unsubscribe) for the
@@ -117,7 +111,7 @@ func (f *Flow) EnrolInSequence(ctx context.Context, seqID, leadID int64, actor A
 	var e *store.Enrolment
 	var why string
 	err := f.db.InTx(ctx, func(tx *store.Tx) error {
-		byID, _, err := NurtureSequences.Load(ctx, tx)
+		byID, _, err := f.caches.nurture.Load(ctx, tx)
 		if err != nil {
 			return err
 		}
@@ -129,7 +123,7 @@ func (f *Flow) EnrolInSequence(ctx context.Context, seqID, leadID int64, actor A
 		if err != nil {
 			return err
 		}
-		e, why, err = NurtureSequences.Enrol(ctx, tx, f.queue.Insert, seq, l, string(actor))
+		e, why, err = f.caches.nurture.Enrol(ctx, tx, f.queue.Insert, seq, l, string(actor))
 		return err
 	})
 	return e, why, err
@@ -146,11 +140,12 @@ func (f *Flow) PauseEnrolment(ctx context.Context, id int64) (*store.Enrolment, 
 	return e, err
 }
 
-// ResumeEnrolment restarts a paused enrolment at its step.
+// ResumeEnrolment restarts a paused enrolment at its step; a wait in
+// progress continues with the time it had left when it was paused.
 func (f *Flow) ResumeEnrolment(ctx context.Context, id int64) (*store.Enrolment, error) {
 	var e *store.Enrolment
 	err := f.db.InTx(ctx, func(tx *store.Tx) (err error) {
-		e, err = nurture.Resume(ctx, tx, f.queue.Insert, id)
+		e, err = f.caches.nurture.Resume(ctx, tx, f.queue.Insert, id)
 		return err
 	})
 	return e, err

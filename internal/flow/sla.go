@@ -7,11 +7,6 @@ import (
 	"github.com/leadflow/leadflow/internal/store"
 )
 
-// slaPolicies memoizes the parsed SLA settings by document text. It is a
-// pure cache (text in, immutable policies out), shared because Flow has no
-// field for it yet; it can move into Flow without other change.
-var slaPolicies sla.Cache
-
 // startSLA starts the SLA clocks of the stage the lead has just entered,
 // in the unit's transaction: the open clocks of other stages are closed
 // (canceled, or breached when past due), each policy of the new stage gets
@@ -20,11 +15,11 @@ var slaPolicies sla.Cache
 // Call it after transition (st.lead.Stage is the new stage) and after
 // routing, so that the clocks have the new owner.
 func (u *unit) startSLA(ctx context.Context, st *leadState) error {
-	pols, err := slaPolicies.Load(ctx, u.tx)
+	pols, err := u.f.caches.sla.Load(ctx, u.tx)
 	if err != nil {
 		return err
 	}
-	_, err = sla.Start(ctx, u.tx, pols, st.lead, u.f.queue.Insert)
+	_, err = sla.Start(ctx, u.tx, pols, st.lead, u.enqueue)
 	return err
 }
 
@@ -34,7 +29,7 @@ func (u *unit) startSLA(ctx context.Context, st *leadState) error {
 // recorded as breached. Call it before the transition an accept or a
 // reject causes, or that transition closes the clock as canceled instead.
 func (u *unit) stopSLA(ctx context.Context, st *leadState, target sla.Target, actor Actor) error {
-	pols, err := slaPolicies.Load(ctx, u.tx)
+	pols, err := u.f.caches.sla.Load(ctx, u.tx)
 	if err != nil {
 		return err
 	}

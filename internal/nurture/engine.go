@@ -177,16 +177,27 @@ func (c *Cache) OnEvent(ctx context.Context, tx *store.Tx, leadID int64, name st
 
 // ExitAll ends every live enrolment of the lead with reason.
 func ExitAll(ctx context.Context, tx *store.Tx, leadID int64, reason string) error {
+	_, err := ExitAllCount(ctx, tx, leadID, reason)
+	return err
+}
+
+// ExitAllCount is ExitAll that reports how many enrolments it ended.
+func ExitAllCount(ctx context.Context, tx *store.Tx, leadID int64, reason string) (int, error) {
 	live, err := tx.LiveEnrolmentsOfLead(ctx, leadID)
 	if err != nil {
-		return err
+		return 0, err
 	}
+	n := 0
 	for i := range live {
-		if _, err := tx.MoveEnrolment(ctx, &live[i], live[i].Step, store.EnrolmentExited, reason, time.Time{}); err != nil {
-			return err
+		ok, err := tx.MoveEnrolment(ctx, &live[i], live[i].Step, store.EnrolmentExited, reason, time.Time{})
+		if err != nil {
+			return n, err
+		}
+		if ok {
+			n++
 		}
 	}
-	return nil
+	return n, nil
 }
 
 // Enrol puts the lead at the first step of s when it is eligible, and
@@ -226,35 +237,6 @@ func advance(ctx context.Context, tx *store.Tx, enqueue Enqueue, e *store.Enrolm
 		return ok, err
 	}
 	return true, enqueue(ctx, tx, StepArgs{EnrolmentID: e.ID, Step: next, At: at})
-}
-
-// Pause stops an active enrolment where it is.
-func Pause(ctx context.Context, tx *store.Tx, id int64) (*store.Enrolment, error) {
-	e, err := tx.Enrolment(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if e.Status != store.EnrolmentActive {
-		return nil, leadflow.Errorf(leadflow.ECONFLICT, "enrolment %d is %s, not active", id, e.Status)
-	}
-	_, err = tx.MoveEnrolment(ctx, e, e.Step, store.EnrolmentPaused, "", time.Time{})
-	return e, err
-}
-
-// Resume restarts a paused enrolment at the step it was paused at (a
-// wait in progress restarts from its step's start).
-func Resume(ctx context.Context, tx *store.Tx, enqueue Enqueue, id int64) (*store.Enrolment, error) {
-	e, err := tx.Enrolment(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if e.Status != store.EnrolmentPaused {
-		return nil, leadflow.Errorf(leadflow.ECONFLICT, "enrolment %d is %s, not paused", id, e.Status)
-	}
-	if _, err := tx.MoveEnrolment(ctx, e, e.Step, store.EnrolmentActive, "", tx.Now); err != nil {
-		return nil, err
-	}
-	return e, enqueue(ctx, tx, StepArgs{EnrolmentID: e.ID, Step: e.Step, At: tx.Now})
 }
 
 // Remove ends an enrolment by hand (the owner took the lead out).

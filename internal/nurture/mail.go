@@ -21,11 +21,21 @@ import (
 //
 //	rate: {per_minute: 60, per_sender_per_minute: 30}
 //	base_url: https://leadflow.example.com   # where tracking links point
+//	bounces: {soft_limit: 3, soft_window_days: 30}
 //
 // The SMTP server is the one of the notification settings.
 type Settings struct {
-	Rate    Rate   `yaml:"rate" json:"rate"`
-	BaseURL string `yaml:"base_url,omitempty" json:"base_url,omitempty"`
+	Rate    Rate    `yaml:"rate" json:"rate"`
+	BaseURL string  `yaml:"base_url,omitempty" json:"base_url,omitempty"`
+	Bounces Bounces `yaml:"bounces" json:"bounces"`
+}
+
+// Bounces says when soft bounces suppress an address: SoftLimit soft
+// bounces within SoftWindowDays days (SoftLimit 0: never). A hard bounce
+// always suppresses.
+type Bounces struct {
+	SoftLimit      int `yaml:"soft_limit" json:"soft_limit"`
+	SoftWindowDays int `yaml:"soft_window_days" json:"soft_window_days"`
 }
 
 // Rate limits sends per minute, over all senders and per sender.
@@ -35,7 +45,8 @@ type Rate struct {
 }
 
 // DefaultSettings apply until a document is stored.
-var DefaultSettings = Settings{Rate: Rate{PerMinute: 60, PerSenderPerMinute: 30}}
+var DefaultSettings = Settings{Rate: Rate{PerMinute: 60, PerSenderPerMinute: 30},
+	Bounces: Bounces{SoftLimit: 3, SoftWindowDays: 30}}
 
 // ParseSettings reads and validates a settings document.
 func ParseSettings(src []byte) (*Settings, error) {
@@ -48,6 +59,12 @@ func ParseSettings(src []byte) (*Settings, error) {
 	}
 	if s.Rate.PerMinute < 0 || s.Rate.PerSenderPerMinute < 0 {
 		return nil, leadflow.Invalidf("rate", "rate limits cannot be negative (0 means unlimited)")
+	}
+	if s.Bounces.SoftLimit < 0 {
+		return nil, leadflow.Invalidf("bounces.soft_limit", "cannot be negative (0: soft bounces never suppress)")
+	}
+	if s.Bounces.SoftLimit > 0 && (s.Bounces.SoftWindowDays < 1 || s.Bounces.SoftWindowDays > 3650) {
+		return nil, leadflow.Invalidf("bounces.soft_window_days", "must be between 1 and 3650 days, not %d", s.Bounces.SoftWindowDays)
 	}
 	if s.BaseURL != "" {
 		if err := notify.CheckURL("base_url", s.BaseURL); err != nil {

@@ -48,6 +48,11 @@ type Tracked struct {
 // enrolment. *flow.Flow implements it (flow/nurture.go).
 type Recorder interface {
 	NurtureEvent(ctx context.Context, t Tracked) error
+	// NurtureBounce records a bounce (validated by CheckBounces): the
+	// bounce row, the send marked, the address suppressed when it must be
+	// (its enrolments ended with ExitBounced) and an EventEmailBounced
+	// event scored for the lead, in one transaction.
+	NurtureBounce(ctx context.Context, b BounceReport) (*BounceResult, error)
 }
 
 // Options configure a Service.
@@ -225,6 +230,9 @@ func (s *Service) RunStep(ctx context.Context, a StepArgs) error {
 		if e.Status != store.EnrolmentActive || e.Step != a.Step {
 			return nil // paused, ended or moved on: a stale job
 		}
+		if !a.At.IsZero() && a.At.Before(e.NextRunAt.Add(-time.Millisecond)) {
+			return nil // paused and resumed since: the resume queued the step again, later
+		}
 		byID, _, err := s.Sequences.Load(ctx, tx)
 		if err != nil {
 			return err
@@ -379,18 +387,27 @@ func (s *Service) sendStep(ctx context.Context, p *pendingEmail) error {
 	})
 }
 
-// bounced suppresses the address, marks the send skipped and ends the
-// lead's enrolments.
+// bounced records a hard bounce at SMTP time like a reported one (the
+// flow suppresses the address, marks the send bounced and skipped, ends
+// the lead's enrolments and scores an "Email Bounced" event).
 func (s *Service) bounced(ctx context.Context, p *pendingEmail, cause error) error {
 	s.log.Warn("nurture: hard bounce; address suppressed", "lead", p.lead.ID, "err", cause)
+	if s.rec != nil {
+		_, err := s.rec.NurtureBounce(ctx, BounceReport{Email: p.lead.Email, Type: store.BounceHard, Reason: cause.Error(),
+			At: s.now().UTC(), SendID: p.send.ID})
+		return err
+	}
 	return s.db.InTx(ctx, func(tx *store.Tx) error {
 		if err := tx.Suppress(ctx, p.lead.Email, "bounced", p.lead.ID); err != nil {
+			return err
+		}
+		if err := tx.MarkSendBounced(ctx, p.send.ID, store.BounceHard, tx.Now); err != nil {
 			return err
 		}
 		if _, err := tx.FinishSend(ctx, p.send.ID, store.SendSkipped, ""); err != nil {
 			return err
 		}
-		return ExitAll(ctx, tx, p.lead.ID, ExitSuppressed)
+		return ExitAll(ctx, tx, p.lead.ID, ExitBounced)
 	})
 }
 

@@ -11,7 +11,6 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/leadflow/leadflow"
-	"github.com/leadflow/leadflow/internal/flow"
 	"github.com/leadflow/leadflow/internal/nurture"
 	"github.com/leadflow/leadflow/internal/store"
 )
@@ -78,7 +77,7 @@ type nurtureSettingsOutput struct {
 func (s *Server) registerNurture() {
 	svc := s.deps.Nurture
 	if svc == nil {
-		svc = nurture.New(s.deps.DB, flow.NurtureSequences, nurture.Options{Logger: s.log, Now: s.deps.Now})
+		svc = nurture.New(s.deps.DB, s.deps.Flow.NurtureSequences(), nurture.Options{Logger: s.log, Now: s.deps.Now})
 		svc.SetRecorder(s.deps.Flow)
 	}
 	s.mux.HandleFunc("GET /t/o/{token}", svc.HandleOpen)
@@ -235,6 +234,7 @@ func (s *Server) registerNurture() {
 		return s.deps.Flow.ResumeEnrolment(ctx, id)
 	})
 	control("exit-enrolment", "exit", "Take a lead out of a sequence", s.deps.Flow.ExitEnrolment)
+	s.registerNurtureBounces(tags)
 
 	huma.Register(s.api, huma.Operation{OperationID: "list-nurture-tasks", Method: http.MethodGet, Path: "/api/v1/nurture/tasks",
 		Summary: "Open call and follow-up tasks (the inside sales queue)", Tags: tags},
@@ -281,7 +281,7 @@ func (s *Server) registerNurture() {
 			return out, apiError(s.log, err)
 		})
 	huma.Register(s.api, huma.Operation{OperationID: "sequence-report", Method: http.MethodGet, Path: "/api/v1/nurture/sequences/{id}/report",
-		Summary: "Per-step report of a sequence", Description: "enrolled, sent, opened, clicked, unsubscribed, converted to SQL and exited per step; format=csv for CSV.", Tags: tags},
+		Summary: "Per-step report of a sequence", Description: "enrolled, sent, opened, clicked, unsubscribed, bounced, converted to SQL and exited per step; format=csv for CSV.", Tags: tags},
 		func(ctx context.Context, in *struct {
 			ID     int64  `path:"id" minimum:"1"`
 			Format string `query:"format" enum:",json,csv"`
@@ -295,11 +295,12 @@ func (s *Server) registerNurture() {
 				var b bytes.Buffer
 				w := csv.NewWriter(&b)
 				_ = w.Write([]string{"sequence", "step", "id", "kind", "reached", "sent", "opened", "clicked", "unsubscribed",
-					"tasks", "tasks_done", "converted", "exited", "active", "completed"})
+					"tasks", "tasks_done", "converted", "exited", "active", "completed", "bounced", "hard_bounced"})
 				for _, st := range rep.Steps {
 					n := func(v int) string { return strconv.Itoa(v) }
 					_ = w.Write([]string{rep.Sequence, n(st.Step + 1), st.ID, st.Kind, n(st.Reached), n(st.Sent), n(st.Opened), n(st.Clicked),
-						n(st.Unsubscribed), n(st.Tasks), n(st.TasksDone), n(st.Converted), n(st.Exited), n(st.Active), n(st.Completed)})
+						n(st.Unsubscribed), n(st.Tasks), n(st.TasksDone), n(st.Converted), n(st.Exited), n(st.Active), n(st.Completed),
+						n(st.Bounced), n(st.HardBounced)})
 				}
 				w.Flush()
 				return &nurtureRaw{ContentType: "text/csv; charset=utf-8", Body: b.Bytes()}, nil

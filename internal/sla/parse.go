@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -12,11 +11,10 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
-	"github.com/goccy/go-yaml/parser"
-	"github.com/goccy/go-yaml/token"
 
 	"github.com/leadflow/leadflow"
 	"github.com/leadflow/leadflow/internal/calendar"
+	"github.com/leadflow/leadflow/internal/yamlpos"
 )
 
 // Limits that keep a hostile settings document small.
@@ -57,37 +55,39 @@ var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
 // reported at once, as one leadflow.EINVALID error "SLA policies are
 // invalid" with a Detail per problem located at filename:line:col.
 func Parse(filename string, src []byte) (*Policies, error) {
-	ps := &problems{file: filename}
+	ps := &problems{Problems: yamlpos.Problems{File: filename}}
 	if len(src) > MaxSize {
-		ps.add(pos{1, 1}, "the document is larger than %d bytes", MaxSize)
+		ps.Add(yamlpos.At(1, 1), "the document is larger than %d bytes", MaxSize)
 		return nil, ps.err()
 	}
 	if !utf8.Valid(src) {
-		ps.add(pos{1, 1}, "the document is not valid UTF-8")
+		ps.Add(yamlpos.At(1, 1), "the document is not valid UTF-8")
 		return nil, ps.err()
 	}
-	f, err := parseYAML(src)
+	f, err := yamlpos.ParseFile(src)
 	if err != nil {
-		ps.add(errPos(err), "YAML: %s", errMessage(err))
+		at, msg := yamlpos.ErrorOf(err)
+		ps.Add(at, "YAML: %s", msg)
 		return nil, ps.err()
 	}
 	var body ast.Node
 	for _, d := range f.Docs {
 		if d != nil && d.Body != nil {
 			if body != nil {
-				ps.add(nodePos(d.Body), "the document must hold one YAML document")
+				ps.Add(yamlpos.Of(d.Body), "the document must hold one YAML document")
 				return nil, ps.err()
 			}
 			body = d.Body
 		}
 	}
 	if body == nil {
-		ps.add(pos{1, 1}, "the document is empty; it needs at least a policies list")
+		ps.Add(yamlpos.At(1, 1), "the document is empty; it needs at least a policies list")
 		return nil, ps.err()
 	}
 	var raw file
 	if err := yaml.NodeToValue(body, &raw, yaml.Strict()); err != nil {
-		ps.add(errPos(err), "%s", errMessage(err))
+		at, msg := yamlpos.ErrorOf(err)
+		ps.Add(at, "%s", msg)
 		return nil, ps.err()
 	}
 
@@ -101,61 +101,61 @@ func Parse(filename string, src []byte) (*Policies, error) {
 		var le *leadflow.Error
 		if errors.As(err, &le) && len(le.Details) > 0 {
 			for _, d := range le.Details {
-				ps.add(ps.at(f, "calendar."+d.Where), "calendar.%s: %s", d.Where, d.Message)
+				ps.Add(yamlpos.PathPos(f, "calendar."+d.Where), "calendar.%s: %s", d.Where, d.Message)
 			}
 		} else {
-			ps.add(ps.at(f, "calendar"), "calendar: %s", leadflow.ErrorMessage(err))
+			ps.Add(yamlpos.PathPos(f, "calendar"), "calendar: %s", leadflow.ErrorMessage(err))
 		}
 	} else {
 		out.Config = cfg
 		if out.Calendar, err = calendar.New(cfg); err != nil {
-			ps.add(ps.at(f, "calendar"), "calendar: %s", leadflow.ErrorMessage(err))
+			ps.Add(yamlpos.PathPos(f, "calendar"), "calendar: %s", leadflow.ErrorMessage(err))
 		}
 	}
 
 	if len(raw.Policies) > maxPolicies {
-		ps.add(ps.at(f, "policies"), "%d policies; at most %d are allowed", len(raw.Policies), maxPolicies)
+		ps.Add(yamlpos.PathPos(f, "policies"), "%d policies; at most %d are allowed", len(raw.Policies), maxPolicies)
 		return nil, ps.err()
 	}
 	seen := map[string]int{}
 	for i, fp := range raw.Policies {
 		where := fmt.Sprintf("policies[%d]", i)
-		at := func(field string) pos { return ps.at(f, where+"."+field) }
+		at := func(field string) yamlpos.Pos { return yamlpos.PathPos(f, where+"."+field) }
 		p := Policy{ID: strings.TrimSpace(fp.ID), Stage: leadflow.Stage(fp.Stage), Target: Target(fp.Target)}
 		switch {
 		case p.ID == "":
-			ps.add(at("id"), "policy needs an id")
+			ps.Add(at("id"), "policy needs an id")
 		case len(p.ID) > maxIDLen || !idPattern.MatchString(p.ID):
-			ps.add(at("id"), "id %q must be letters, digits, '-', '_' or '.', at most %d characters", p.ID, maxIDLen)
+			ps.Add(at("id"), "id %q must be letters, digits, '-', '_' or '.', at most %d characters", p.ID, maxIDLen)
 		default:
 			if first, dup := seen[p.ID]; dup {
-				ps.add(at("id"), "duplicate policy id %q (first at policies[%d])", p.ID, first)
+				ps.Add(at("id"), "duplicate policy id %q (first at policies[%d])", p.ID, first)
 			}
 			seen[p.ID] = i
 		}
 		switch {
 		case fp.Stage == "":
-			ps.add(at("stage"), "policy needs a stage; use one of %s", stageNames())
+			ps.Add(at("stage"), "policy needs a stage; use one of %s", stageNames())
 		case !p.Stage.Valid():
-			ps.add(at("stage"), "unknown stage %q; use one of %s", fp.Stage, stageNames())
+			ps.Add(at("stage"), "unknown stage %q; use one of %s", fp.Stage, stageNames())
 		}
 		const targets = "first_touch (a call, email or meeting logged) or accept (accepted or rejected)"
 		switch {
 		case fp.Target == "":
-			ps.add(at("target"), "policy needs a target: %s", targets)
+			ps.Add(at("target"), "policy needs a target: %s", targets)
 		case !p.Target.Valid():
-			ps.add(at("target"), "unknown target %q; use %s", fp.Target, targets)
+			ps.Add(at("target"), "unknown target %q; use %s", fp.Target, targets)
 		}
 		w, msg := parseWithin(fp.Within)
 		if msg != "" {
-			ps.add(at("within"), "%s", msg)
+			ps.Add(at("within"), "%s", msg)
 		}
 		p.Within = w
 		p.WarnAt = 0.75
 		if fp.WarnAt != nil {
 			v, msg := parsePercent(*fp.WarnAt)
 			if msg != "" {
-				ps.add(at("warn_at"), "%s", msg)
+				ps.Add(at("warn_at"), "%s", msg)
 			}
 			p.WarnAt = v
 		}
@@ -217,108 +217,8 @@ func parsePercent(s string) (float64, string) {
 	return v / 100, ""
 }
 
-// parseYAML parses src, turning a parser panic into an error: the document
-// comes from users and must never take the process down.
-func parseYAML(src []byte) (f *ast.File, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			f, err = nil, fmt.Errorf("YAML parser failed: %v", r)
-		}
-	}()
-	return parser.ParseBytes(src, 0)
-}
+// problems collects every located problem of the document; its error says
+// "SLA policies are invalid".
+type problems struct{ yamlpos.Problems }
 
-// pos is a 1-based line:column.
-type pos struct{ line, col int }
-
-func nodePos(n ast.Node) pos {
-	if n == nil {
-		return pos{1, 1}
-	}
-	if mn, ok := n.(*ast.MappingNode); ok && !mn.IsFlowStyle && len(mn.Values) > 0 && mn.Values[0] != nil && mn.Values[0].Key != nil {
-		n = mn.Values[0].Key // a block mapping's own token is its first ':'
-	}
-	tk := n.GetToken()
-	if tk == nil || tk.Position == nil {
-		return pos{1, 1}
-	}
-	return pos{max(tk.Position.Line, 1), max(tk.Position.Column, 1)}
-}
-
-// yamlError is what goccy/go-yaml's syntax, type and unknown-field errors
-// have in common.
-type yamlError interface {
-	GetToken() *token.Token
-	GetMessage() string
-}
-
-func errPos(err error) pos {
-	var ye yamlError
-	if errors.As(err, &ye) {
-		if tk := ye.GetToken(); tk != nil && tk.Position != nil {
-			return pos{max(tk.Position.Line, 1), max(tk.Position.Column, 1)}
-		}
-	}
-	return pos{1, 1}
-}
-
-func errMessage(err error) string {
-	var ye yamlError
-	if errors.As(err, &ye) {
-		return ye.GetMessage()
-	}
-	return err.Error()
-}
-
-// problems collects every located problem of one document.
-type problems struct {
-	file string
-	list []problem
-}
-
-type problem struct {
-	at  pos
-	msg string
-}
-
-func (p *problems) add(at pos, format string, args ...any) {
-	p.list = append(p.list, problem{at, fmt.Sprintf(format, args...)})
-}
-
-// at returns the position of the node at a dotted path such as
-// "policies[1].within"; when the node is missing it falls back to its
-// nearest parent, so a missing field points at the policy that lacks it.
-func (p *problems) at(f *ast.File, path string) pos {
-	for path != "" {
-		if yp, err := yaml.PathString("$." + path); err == nil {
-			if n, err := yp.FilterFile(f); err == nil && n != nil {
-				return nodePos(n)
-			}
-		}
-		i := strings.LastIndexAny(path, ".[")
-		if i < 0 {
-			break
-		}
-		path = path[:i]
-	}
-	return pos{1, 1}
-}
-
-// err returns the problems as one EINVALID error sorted by position, or nil.
-func (p *problems) err() error {
-	if len(p.list) == 0 {
-		return nil
-	}
-	slices.SortStableFunc(p.list, func(a, b problem) int {
-		if a.at.line != b.at.line {
-			return a.at.line - b.at.line
-		}
-		return a.at.col - b.at.col
-	})
-	e := &leadflow.Error{Code: leadflow.EINVALID, Message: "SLA policies are invalid"}
-	for _, pr := range p.list {
-		e.Details = append(e.Details, leadflow.Detail{
-			Where: fmt.Sprintf("%s:%d:%d", p.file, pr.at.line, pr.at.col), Message: pr.msg})
-	}
-	return e
-}
+func (p *problems) err() error { return p.Err("SLA policies are invalid") }

@@ -58,6 +58,9 @@ type Enrolment struct {
 	EnrolledAt time.Time `json:"enrolled_at"`
 	UpdatedAt  time.Time `json:"updated_at"`
 	NextRunAt  time.Time `json:"next_run_at,omitzero"`
+	// PausedAt is when a paused enrolment was paused (zero otherwise); a
+	// resume continues a wait with the time it had left then.
+	PausedAt time.Time `json:"paused_at,omitzero"`
 }
 
 // Send is one email step of one enrolment; (enrolment, step) is unique, so
@@ -78,6 +81,10 @@ type Send struct {
 	OpenedAt       *time.Time `json:"opened_at,omitempty"`
 	ClickedAt      *time.Time `json:"clicked_at,omitempty"`
 	UnsubscribedAt *time.Time `json:"unsubscribed_at,omitempty"`
+	// Bounce is "hard" or "soft" once a bounce of this email was
+	// reported; BouncedAt is when the first one was.
+	Bounce    string     `json:"bounce,omitempty" enum:"hard,soft"`
+	BouncedAt *time.Time `json:"bounced_at,omitempty"`
 }
 
 // Task is a call or follow-up a sequence asks inside sales to make.
@@ -198,12 +205,12 @@ func (tx *Tx) SequencesStamp(ctx context.Context) (string, error) {
 
 func scanEnrolment(r rowScanner) (*Enrolment, error) {
 	var e Enrolment
-	var enrolled, updated, next int64
+	var enrolled, updated, next, paused int64
 	if err := r.Scan(&e.ID, &e.SequenceID, &e.LeadID, &e.Step, &e.Status, &e.ExitReason, &e.Cause,
-		&enrolled, &updated, &next); err != nil {
+		&enrolled, &updated, &next, &paused); err != nil {
 		return nil, wrapDB(err, "scan enrolment")
 	}
-	e.EnrolledAt, e.UpdatedAt, e.NextRunAt = fromUS(enrolled), fromUS(updated), fromUS(next)
+	e.EnrolledAt, e.UpdatedAt, e.NextRunAt, e.PausedAt = fromUS(enrolled), fromUS(updated), fromUS(next), fromUS(paused)
 	return &e, nil
 }
 
@@ -272,7 +279,18 @@ func (tx *Tx) MoveEnrolment(ctx context.Context, e *Enrolment, step int, status,
 	res, err := tx.exec(ctx, "NurtureEnrolmentMove", step, status, reason, us(tx.Now), us(next), e.ID, e.Step, e.Status)
 	ok, err := affected(res, err)
 	if ok {
-		e.Step, e.Status, e.ExitReason, e.UpdatedAt, e.NextRunAt = step, status, reason, tx.Now, next
+		e.Step, e.Status, e.ExitReason, e.UpdatedAt, e.NextRunAt, e.PausedAt = step, status, reason, tx.Now, next, time.Time{}
+	}
+	return ok, err
+}
+
+// PauseEnrolment pauses an active enrolment where it is, keeping its next
+// run time and recording when it was paused, provided nobody moved it
+// since it was read. It reports whether it paused.
+func (tx *Tx) PauseEnrolment(ctx context.Context, e *Enrolment) (bool, error) {
+	ok, err := affected(tx.exec(ctx, "NurtureEnrolmentPause", us(tx.Now), us(tx.Now), e.ID, e.Step))
+	if ok {
+		e.Status, e.PausedAt, e.UpdatedAt = EnrolmentPaused, tx.Now, tx.Now
 	}
 	return ok, err
 }
@@ -280,13 +298,14 @@ func (tx *Tx) MoveEnrolment(ctx context.Context, e *Enrolment, step int, status,
 func scanSend(r rowScanner) (*Send, error) {
 	var s Send
 	var created int64
-	var sent, opened, clicked, unsub sql.NullInt64
+	var sent, opened, clicked, unsub, bounced sql.NullInt64
 	if err := r.Scan(&s.ID, &s.EnrolmentID, &s.Step, &s.SequenceID, &s.LeadID, &s.Email, &s.Status, &s.MessageID,
-		&s.Attempts, &s.LastError, &created, &sent, &opened, &clicked, &unsub); err != nil {
+		&s.Attempts, &s.LastError, &created, &sent, &opened, &clicked, &unsub, &s.Bounce, &bounced); err != nil {
 		return nil, wrapDB(err, "scan send")
 	}
 	s.CreatedAt = fromUS(created)
 	s.SentAt, s.OpenedAt, s.ClickedAt, s.UnsubscribedAt = optUS(sent), optUS(opened), optUS(clicked), optUS(unsub)
+	s.BouncedAt = optUS(bounced)
 	return &s, nil
 }
 
@@ -467,8 +486,12 @@ type StepCounts struct {
 	Opened       int `json:"opened"`
 	Clicked      int `json:"clicked"`
 	Unsubscribed int `json:"unsubscribed"`
-	Tasks        int `json:"tasks"`
-	TasksDone    int `json:"tasks_done"`
+	// Bounced counts the step's emails reported bounced (hard or soft),
+	// HardBounced those of them that bounced hard.
+	Bounced     int `json:"bounced"`
+	HardBounced int `json:"hard_bounced"`
+	Tasks       int `json:"tasks"`
+	TasksDone   int `json:"tasks_done"`
 	// Exited counts the enrolments that left the sequence at this step;
 	// Converted those of them that left because they reached SQL.
 	Exited    int `json:"exited"`
@@ -545,6 +568,9 @@ func (db *DB) SequenceCounts(ctx context.Context, seqID int64, steps int) ([]Ste
 		c.Sent, c.Opened, c.Clicked, c.Unsubscribed = c.Sent+sent, c.Opened+opened, c.Clicked+clicked, c.Unsubscribed+unsub
 	}
 	rows.Close()
+	if err := db.reportBounces(ctx, seqID, at); err != nil {
+		return nil, err
+	}
 	rows, err = db.Read.QueryContext(ctx, db.q.get("NurtureReportTasks"), seqID)
 	if err != nil {
 		return nil, wrapDB(err, "report")

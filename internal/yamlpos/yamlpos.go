@@ -79,12 +79,60 @@ func Document(src []byte, ps *Problems, file, empty string) ast.Node {
 }
 
 func parse(src []byte) (f *ast.File, err error) {
+	return ParseFile(src, parser.AllowDuplicateMapKey())
+}
+
+// ParseFile parses src with the parser options, turning a parser panic
+// into an error: files come from users and must never take the process
+// down.
+func ParseFile(src []byte, opts ...parser.Option) (f *ast.File, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			f, err = nil, fmt.Errorf("YAML parser failed: %v", r)
 		}
 	}()
-	return parser.ParseBytes(src, 0, parser.AllowDuplicateMapKey())
+	return parser.ParseBytes(src, 0, opts...)
+}
+
+// yamlError is what goccy/go-yaml's syntax, type and unknown-field errors
+// have in common.
+type yamlError interface {
+	GetToken() *token.Token
+	GetMessage() string
+}
+
+// ErrorOf returns where a goccy/go-yaml error (syntax, type, unknown
+// field) is and its message without the position and source excerpt;
+// 1:1 and the error's text for any other error.
+func ErrorOf(err error) (Pos, string) {
+	var ye yamlError
+	if errors.As(err, &ye) {
+		at := Pos{1, 1}
+		if tk := ye.GetToken(); tk != nil && tk.Position != nil {
+			at = Pos{max(tk.Position.Line, 1), max(tk.Position.Column, 1)}
+		}
+		return at, ye.GetMessage()
+	}
+	return Pos{1, 1}, err.Error()
+}
+
+// PathPos returns the position of the node at a dotted path such as
+// "policies[1].within"; when the node is missing it falls back to its
+// nearest parent, so a missing field points at the mapping that lacks it.
+func PathPos(f *ast.File, path string) Pos {
+	for path != "" {
+		if yp, err := yaml.PathString("$." + path); err == nil {
+			if n, err := yp.FilterFile(f); err == nil && n != nil {
+				return Of(n)
+			}
+		}
+		i := strings.LastIndexAny(path, ".[")
+		if i < 0 {
+			break
+		}
+		path = path[:i]
+	}
+	return Pos{1, 1}
 }
 
 // syntaxError returns where a YAML parser error is and its message.

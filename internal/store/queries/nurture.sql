@@ -24,24 +24,28 @@ INSERT INTO nurture_enrolments (sequence_id, lead_id, step, status, cause, enrol
 VALUES (?, ?, 0, 'active', ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id
 
 -- name: NurtureEnrolmentByID
-SELECT id, sequence_id, lead_id, step, status, exit_reason, cause, enrolled_at, updated_at, next_run_at
+SELECT id, sequence_id, lead_id, step, status, exit_reason, cause, enrolled_at, updated_at, next_run_at, paused_at
 FROM nurture_enrolments WHERE id = ?
 
 -- name: NurtureEnrolmentsOfLead
-SELECT id, sequence_id, lead_id, step, status, exit_reason, cause, enrolled_at, updated_at, next_run_at
+SELECT id, sequence_id, lead_id, step, status, exit_reason, cause, enrolled_at, updated_at, next_run_at, paused_at
 FROM nurture_enrolments WHERE lead_id = ? ORDER BY id
 
 -- name: NurtureEnrolmentsLiveOfLead
-SELECT id, sequence_id, lead_id, step, status, exit_reason, cause, enrolled_at, updated_at, next_run_at
+SELECT id, sequence_id, lead_id, step, status, exit_reason, cause, enrolled_at, updated_at, next_run_at, paused_at
 FROM nurture_enrolments WHERE lead_id = ? AND status IN ('active', 'paused') ORDER BY id
 
 -- name: NurtureEnrolmentsOfSequence
-SELECT id, sequence_id, lead_id, step, status, exit_reason, cause, enrolled_at, updated_at, next_run_at
+SELECT id, sequence_id, lead_id, step, status, exit_reason, cause, enrolled_at, updated_at, next_run_at, paused_at
 FROM nurture_enrolments WHERE sequence_id = ? AND id > ? ORDER BY id LIMIT ?
 
 -- name: NurtureEnrolmentMove
-UPDATE nurture_enrolments SET step = ?, status = ?, exit_reason = ?, updated_at = ?, next_run_at = ?
+UPDATE nurture_enrolments SET step = ?, status = ?, exit_reason = ?, updated_at = ?, next_run_at = ?, paused_at = 0
 WHERE id = ? AND step = ? AND status = ?
+
+-- name: NurtureEnrolmentPause
+UPDATE nurture_enrolments SET status = 'paused', paused_at = ?, updated_at = ?
+WHERE id = ? AND step = ? AND status = 'active'
 
 -- name: NurtureSendClaim
 INSERT INTO nurture_sends (enrolment_id, step, sequence_id, lead_id, email, status, created_at)
@@ -49,17 +53,17 @@ VALUES (?, ?, ?, ?, ?, 'pending', ?) ON CONFLICT (enrolment_id, step) DO NOTHING
 
 -- name: NurtureSendOf
 SELECT id, enrolment_id, step, sequence_id, lead_id, email, status, message_id, attempts, last_error, created_at,
-       sent_at, opened_at, clicked_at, unsubscribed_at
+       sent_at, opened_at, clicked_at, unsubscribed_at, bounce, bounced_at
 FROM nurture_sends WHERE enrolment_id = ? AND step = ?
 
 -- name: NurtureSendByID
 SELECT id, enrolment_id, step, sequence_id, lead_id, email, status, message_id, attempts, last_error, created_at,
-       sent_at, opened_at, clicked_at, unsubscribed_at
+       sent_at, opened_at, clicked_at, unsubscribed_at, bounce, bounced_at
 FROM nurture_sends WHERE id = ?
 
 -- name: NurtureSendLast
 SELECT id, enrolment_id, step, sequence_id, lead_id, email, status, message_id, attempts, last_error, created_at,
-       sent_at, opened_at, clicked_at, unsubscribed_at
+       sent_at, opened_at, clicked_at, unsubscribed_at, bounce, bounced_at
 FROM nurture_sends WHERE enrolment_id = ? AND status = 'sent' ORDER BY step DESC LIMIT 1
 
 -- name: NurtureSendAttempt
@@ -116,3 +120,31 @@ FROM nurture_sends WHERE sequence_id = ? AND status = 'sent' GROUP BY step
 
 -- name: NurtureReportTasks
 SELECT step, COUNT(*), COUNT(done_at) FROM nurture_tasks WHERE sequence_id = ? GROUP BY step
+
+-- name: NurtureReportBounces
+SELECT step, COUNT(*), COUNT(CASE WHEN bounce = 'hard' THEN 1 END)
+FROM nurture_sends WHERE sequence_id = ? AND bounced_at IS NOT NULL GROUP BY step
+
+-- name: NurtureSendsOfEnrolment
+SELECT id, enrolment_id, step, sequence_id, lead_id, email, status, message_id, attempts, last_error, created_at,
+       sent_at, opened_at, clicked_at, unsubscribed_at, bounce, bounced_at
+FROM nurture_sends WHERE enrolment_id = ? ORDER BY step
+
+-- name: NurtureSendByMessageID
+SELECT id, enrolment_id, step, sequence_id, lead_id, email, status, message_id, attempts, last_error, created_at,
+       sent_at, opened_at, clicked_at, unsubscribed_at, bounce, bounced_at
+FROM nurture_sends WHERE message_id = ? ORDER BY id LIMIT 1
+
+-- name: NurtureSendBounced
+UPDATE nurture_sends SET bounced_at = COALESCE(bounced_at, ?), bounce = CASE WHEN bounce = 'hard' THEN 'hard' ELSE ? END
+WHERE id = ?
+
+-- name: NurtureBounceInsert
+INSERT INTO nurture_bounces (email, kind, reason, message_id, lead_id, send_id, at, received_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (email, kind, at) DO NOTHING RETURNING id
+
+-- name: NurtureBounceCount
+SELECT COUNT(*) FROM nurture_bounces WHERE email = ? AND kind = ? AND at > ?
+
+-- name: NurtureBounceOfMessage
+SELECT COUNT(*) FROM nurture_bounces WHERE message_id = ? AND kind = ?
