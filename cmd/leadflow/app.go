@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 
+	"github.com/leadflow/leadflow/internal/digest"
 	"github.com/leadflow/leadflow/internal/flow"
 	"github.com/riverqueue/river"
 
@@ -60,8 +61,9 @@ func openAppURL(ctx context.Context, f dbFlags, logger *slog.Logger, work bool, 
 	// gets the queue right after.
 	a.notifier = notify.New(db, nil, notify.Options{Logger: logger, BaseURL: baseURL})
 	slaWorkers := &sla.Workers{DB: db, Logger: logger}
-	nurt := nurture.New(db, flow.NurtureSequences, nurture.Options{Logger: logger, BaseURL: baseURL})
+	nurt := nurture.New(db, nil, nurture.Options{Logger: logger, BaseURL: baseURL})
 	a.nurture = nurt
+	dig := &digest.Service{DB: db, Mailer: a.notifier, BaseURL: baseURL, Logger: logger}
 	var handlers *jobs.Handlers
 	if work {
 		handlers = &jobs.Handlers{
@@ -72,7 +74,8 @@ func openAppURL(ctx context.Context, f dbFlags, logger *slog.Logger, work bool, 
 			Event:      func(ctx context.Context, args jobs.EventArgs) error { return a.flow.HandleEvent(ctx, args) },
 			Rescore:    func(ctx context.Context, runID int64) error { return a.flow.Rescore(ctx, runID) },
 			DecaySweep: func(ctx context.Context) error { return a.flow.DecaySweep(ctx) },
-			Register:   []func(*river.Workers){a.notifier.Register, slaWorkers.Register, nurt.Register},
+			Register:   []func(*river.Workers){a.notifier.Register, slaWorkers.Register, nurt.Register, dig.Register},
+			Periodic:   []*river.PeriodicJob{dig.Periodic()},
 		}
 	}
 	if a.queue, err = jobs.New(db, handlers, jobs.Config{Logger: logger}); err != nil {

@@ -8,7 +8,6 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
-	"github.com/leadflow/leadflow"
 	"github.com/leadflow/leadflow/internal/gen"
 	"github.com/leadflow/leadflow/internal/store"
 )
@@ -80,48 +79,12 @@ func cmdGen(ctx context.Context, e env, args []string, stdout, stderr io.Writer)
 	return nil
 }
 
-// bulkLoadHistory writes a generated history with store.Loader. With
-// outcomes, sales' side of the story is written as the leads' final state:
-// BANT for leads that reached SQL, and opportunity, customer or recycled
-// (a lost deal) as their stage; the automatic stages come from scoring.
+// bulkLoadHistory writes a generated history with gen.Load. With
+// outcomes, sales' side of the story is written too: BANT for leads that
+// reached SQL, their stage changes (MQL, SAL, SQL, opportunity, customer or
+// recycled for a lost deal, with their times) and deals; scoring then adds
+// the automatic stages the history did not reach.
 func bulkLoadHistory(ctx context.Context, a *app, sourceID int64, cfg gen.Config, outcomes bool, tick func(int)) (int64, int64, error) {
-	ld, err := a.db.NewLoader(ctx, sourceID)
-	if err != nil {
-		return 0, 0, err
-	}
-	count := 0
-	err = gen.Generate(cfg, func(rec *gen.Record) error {
-		l := rec.Lead
-		if outcomes {
-			o := rec.Outcome
-			if o.SQLAt != nil {
-				b := o.BANT
-				if b.Timeline != nil {
-					t := *b.Timeline
-					b.Timeline = &t
-				}
-				l.BANT = b
-			}
-			switch {
-			case o.WonAt != nil:
-				l.Stage, l.StageAt = leadflow.StageCustomer, *o.WonAt
-			case o.LostAt != nil:
-				l.Stage, l.StageAt = leadflow.StageRecycled, *o.LostAt
-			case o.OpportunityAt != nil:
-				l.Stage, l.StageAt = leadflow.StageOpportunity, *o.OpportunityAt
-			}
-		}
-		if err := ld.Add(ctx, &l, rec.Events); err != nil {
-			return err
-		}
-		count++
-		if tick != nil && count%1000 == 0 {
-			tick(count)
-		}
-		return nil
-	})
-	if err == nil {
-		err = ld.Close(ctx)
-	}
-	return ld.Leads, ld.Events, err
+	st, err := gen.Load(ctx, a.db, sourceID, cfg, outcomes, tick)
+	return st.Leads, st.Events, err
 }

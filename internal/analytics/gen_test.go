@@ -2,11 +2,9 @@ package analytics_test
 
 import (
 	"context"
-	"fmt"
 	"testing"
 	"time"
 
-	"github.com/leadflow/leadflow"
 	"github.com/leadflow/leadflow/internal/gen"
 	"github.com/leadflow/leadflow/internal/scoring"
 	"github.com/leadflow/leadflow/internal/store"
@@ -114,10 +112,10 @@ stages:
 // genEnd is the end of every generated history in these tests.
 var genEnd = time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC)
 
-// loadGen writes a generated history into db with the bulk loader, then
-// its outcomes as transitions (mql, sql, opportunity, customer or
-// recycled, at the hidden rule's times) and won deals, and sets each
-// lead's stage to its last one. It returns the number of leads.
+// loadGen writes a generated history into db with gen.Load: leads, events,
+// and their outcomes as transitions (mql, sal, sql, opportunity, customer
+// or recycled, at the hidden rule's times) and deals, each lead's stage
+// its last one. It returns the number of leads.
 func loadGen(t testing.TB, db *store.DB, cfg gen.Config) int {
 	t.Helper()
 	ctx := context.Background()
@@ -129,76 +127,11 @@ func loadGen(t testing.TB, db *store.DB, cfg gen.Config) int {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	ld, err := db.NewLoader(ctx, src.ID)
+	st, err := gen.Load(ctx, db, src.ID, cfg, true, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	type outcome struct {
-		lead  int64
-		steps []leadflow.Transition
-		won   *store.Deal
-	}
-	var outs []outcome
-	n := 0
-	err = gen.Generate(cfg, func(rec *gen.Record) error {
-		n++
-		l := rec.Lead
-		o := rec.Outcome
-		id := ld.LeadID(l.ID)
-		oc := outcome{lead: id}
-		prev := leadflow.StageLead
-		step := func(to leadflow.Stage, at *time.Time, reason string) {
-			if at == nil {
-				return
-			}
-			oc.steps = append(oc.steps, leadflow.Transition{LeadID: id, From: prev, To: to, At: *at, Cause: "gen", Reason: reason})
-			prev = to
-			l.Stage, l.StageAt = to, *at
-		}
-		if o.MQLAt != nil && (o.SQLAt == nil || o.MQLAt.Before(*o.SQLAt)) {
-			step(leadflow.StageMQL, o.MQLAt, "")
-		}
-		step(leadflow.StageSQL, o.SQLAt, "")
-		step(leadflow.StageOpportunity, o.OpportunityAt, "")
-		step(leadflow.StageCustomer, o.WonAt, "")
-		step(leadflow.StageRecycled, o.LostAt, "deal lost")
-		if o.WonAt != nil {
-			oc.won = &store.Deal{LeadID: id, ExternalID: fmt.Sprintf("gen-%d", id), Status: store.DealWon,
-				Amount: o.Amount, Currency: "JPY", At: *o.WonAt}
-		}
-		if len(oc.steps) > 0 {
-			outs = append(outs, oc)
-		}
-		return ld.Add(ctx, &l, rec.Events)
-	})
-	if err == nil {
-		err = ld.Close(ctx)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	const batch = 2000
-	for i := 0; i < len(outs); i += batch {
-		err := db.InTx(ctx, func(tx *store.Tx) error {
-			for _, oc := range outs[i:min(i+batch, len(outs))] {
-				for k := range oc.steps {
-					if err := tx.InsertTransition(ctx, &oc.steps[k]); err != nil {
-						return err
-					}
-				}
-				if oc.won != nil {
-					if _, err := tx.UpsertDeal(ctx, oc.won); err != nil {
-						return err
-					}
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	return n
+	return int(st.Leads)
 }
 
 func mustModel(t testing.TB, name, src string) *scoring.Model {

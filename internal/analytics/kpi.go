@@ -227,7 +227,7 @@ func KPIs(ctx context.Context, db *store.DB, q Query) (*Report, error) {
 		return nil, err
 	}
 	u := newUnits(q.Period)
-	r := store.KPIRange{From: q.From, To: q.To, Offset: u.offset, Granularity: u.gran, Group: q.GroupBy}
+	r := u.kpiRange(q.GroupBy)
 	acc := &accumulators{m: map[accKey]*accumulator{}, grouped: q.GroupBy != "", groups: map[string]bool{}}
 
 	cohorts, err := db.KPICohorts(ctx, r)
@@ -342,6 +342,14 @@ func KPIs(ctx context.Context, db *store.DB, q Query) (*Report, error) {
 		return nil, err
 	}
 	return rep, nil
+}
+
+// KPIRangeOf is the store's range of the reads of period p with the
+// breakdown group (for benchmarks of the single reads).
+func KPIRangeOf(p Period, group string) store.KPIRange { return newUnits(p).kpiRange(group) }
+
+func (u *units) kpiRange(group string) store.KPIRange {
+	return store.KPIRange{From: u.p.From, To: u.p.To, Offset: u.offset, Granularity: u.gran, Group: group}
 }
 
 // ReasonID is the reason id of a transition's reason text ("no-budget:

@@ -112,6 +112,9 @@ type Record struct {
 	Outcome Outcome
 
 	times      [6]time.Time // backing store of the Outcome pointers
+	seed       int64
+	steps      []Step // History's result
+	deal       Deal
 	externalID [1]string
 	anonID     [1]string
 }
@@ -128,7 +131,7 @@ func Generate(cfg Config, emit func(rec *Record) error) error {
 		return errors.New("gen: emit is nil")
 	}
 	g := newGenerator(c)
-	rec := &Record{}
+	rec := &Record{seed: c.Seed}
 	for i := 0; i < c.Leads; i++ {
 		g.generate(i, rec)
 		if err := emit(rec); err != nil {

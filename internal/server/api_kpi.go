@@ -93,6 +93,42 @@ type targetsOutput struct {
 	}
 }
 
+type targetsDeleteInput struct {
+	Month  string `path:"month" doc:"The month (YYYY-MM)"`
+	Metric string `query:"metric" enum:",leads,mqls,sqls,opportunities,customers,won_amount" doc:"Delete only this metric's target (default: every target of the month)"`
+}
+
+type targetsDeleteOutput struct {
+	Body struct {
+		Month   string `json:"month"`
+		Deleted int64  `json:"deleted" doc:"How many (month, metric) targets were deleted"`
+	}
+}
+
+type subscriptionInput struct {
+	User string `path:"user" doc:"The user's name"`
+	Body struct {
+		Subscribed bool   `json:"subscribed" doc:"true: send this user the weekly review digest"`
+		Lang       string `json:"lang,omitempty" enum:",ja,en" doc:"Language of the digest (default ja)"`
+	}
+}
+
+type subscription struct {
+	User       string `json:"user"`
+	Subscribed bool   `json:"subscribed"`
+	Lang       string `json:"lang,omitempty"`
+}
+
+type subscriptionOutput struct {
+	Body subscription
+}
+
+type subscriptionsOutput struct {
+	Body struct {
+		Subscriptions []subscription `json:"subscriptions"`
+	}
+}
+
 type reviewInput struct {
 	PeriodParams
 	Backtest bool `query:"backtest" default:"true" doc:"Replay the active model over the period (false: skip)"`
@@ -229,6 +265,23 @@ func (s *Server) registerKPI() {
 			out.Body.Targets, out.Body.Progress = ts, prog
 			return out, nil
 		})
+	huma.Register(s.api, huma.Operation{OperationID: "delete-targets", Method: http.MethodDelete, Path: "/api/v1/targets/{month}",
+		Summary:     "Delete a month's targets",
+		Description: "Deletes every target of the month, or only the metric's with ?metric=. 404 when there is none to delete.", Tags: tags},
+		func(ctx context.Context, in *targetsDeleteInput) (*targetsDeleteOutput, error) {
+			var n int64
+			err := s.deps.DB.InTx(ctx, func(tx *store.Tx) error {
+				var err error
+				n, err = tx.DeleteTargets(ctx, in.Month, in.Metric)
+				return err
+			})
+			if err != nil {
+				return nil, apiError(s.log, err)
+			}
+			out := &targetsDeleteOutput{}
+			out.Body.Month, out.Body.Deleted = in.Month, n
+			return out, nil
+		})
 	huma.Register(s.api, huma.Operation{OperationID: "get-review", Method: http.MethodGet, Path: "/api/v1/reports/review",
 		Summary: "The review report for the marketing–sales meeting",
 		Description: "Funnel against targets, conversion and velocity against the previous period of the same length, SLA compliance " +
@@ -255,6 +308,46 @@ func (s *Server) registerKPI() {
 				return csvOutput(func(b *bytes.Buffer) error { return analytics.WriteReviewCSV(b, rv) })
 			}
 			return &rawOutput{ContentType: "application/json", Body: rv}, nil
+		})
+	huma.Register(s.api, huma.Operation{OperationID: "list-review-subscriptions", Method: http.MethodGet,
+		Path: "/api/v1/reports/review/subscriptions", Summary: "Who gets the weekly review digest",
+		Description: "Active users with an email address who subscribe to the weekly review digest (Monday 09:00, company time zone).",
+		Tags:        tags},
+		func(ctx context.Context, _ *struct{}) (*subscriptionsOutput, error) {
+			subs, err := s.deps.DB.ReviewSubscribers(ctx)
+			if err != nil {
+				return nil, apiError(s.log, err)
+			}
+			out := &subscriptionsOutput{}
+			out.Body.Subscriptions = []subscription{}
+			for _, x := range subs {
+				out.Body.Subscriptions = append(out.Body.Subscriptions, subscription{User: x.Name, Subscribed: true, Lang: x.Lang})
+			}
+			return out, nil
+		})
+	huma.Register(s.api, huma.Operation{OperationID: "set-review-subscription", Method: http.MethodPut,
+		Path: "/api/v1/reports/review/subscriptions/{user}", Summary: "Subscribe a user to the weekly review digest, or unsubscribe",
+		Tags: tags},
+		func(ctx context.Context, in *subscriptionInput) (*subscriptionOutput, error) {
+			u, err := s.deps.DB.FindUser(ctx, in.User)
+			if err != nil {
+				return nil, apiError(s.log, err)
+			}
+			lang := in.Body.Lang
+			if lang == "" {
+				lang = "ja"
+			}
+			err = s.deps.DB.InTx(ctx, func(tx *store.Tx) error {
+				return tx.SetReviewSubscription(ctx, u.ID, in.Body.Subscribed, lang)
+			})
+			if err != nil {
+				return nil, apiError(s.log, err)
+			}
+			out := &subscriptionOutput{Body: subscription{User: u.Name, Subscribed: in.Body.Subscribed}}
+			if in.Body.Subscribed {
+				out.Body.Lang = lang
+			}
+			return out, nil
 		})
 	huma.Register(s.api, huma.Operation{OperationID: "backtest-model", Method: http.MethodPost, Path: "/api/v1/model/backtest",
 		Summary: "Backtest a draft model",

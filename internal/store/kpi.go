@@ -66,6 +66,10 @@ const (
 	funnelMargin = 10 * time.Minute
 	funnelChunk  = 50_000
 	funnelKey    = "funnel.updated_at"
+	// funnelReadKey is when the last refresh started (the store's clock):
+	// a transaction that committed after it, with an updated_at before the
+	// watermark, started at most funnelMargin before it.
+	funnelReadKey = "funnel.refreshed_at"
 )
 
 // RefreshFunnel brings kpi_funnel up to date with the leads changed since
@@ -78,16 +82,30 @@ func (db *DB) RefreshFunnel(ctx context.Context) (int64, error) {
 	if err != nil && err != sql.ErrNoRows {
 		return 0, wrapDB(err, "kpi watermark")
 	}
+	// Late commits have an updated_at after (last refresh − margin), and
+	// new changes one after the watermark: refreshing from the earlier of
+	// the two catches both, without refreshing a burst of changes (a bulk
+	// rescore) again on every read once the margin has passed.
+	var readAt int64
+	err = db.Write.QueryRowContext(ctx, db.q.get("KPIStateGet"), funnelReadKey).Scan(&readAt)
+	if err != nil && err != sql.ErrNoRows {
+		return 0, wrapDB(err, "kpi watermark")
+	}
 	since := mark - funnelMargin.Microseconds()
+	if readAt != 0 {
+		since = min(mark, readAt-funnelMargin.Microseconds())
+	}
 	if mark == 0 {
 		since = -1
 	}
+	start := us(db.Now())
 	var n, maxUpdated, maxID int64
 	if err := db.Write.QueryRowContext(ctx, db.q.get("KPILeadsChanged"), since).Scan(&n, &maxUpdated, &maxID); err != nil {
 		return 0, wrapDB(err, "kpi changed leads")
 	}
 	if n == 0 {
-		return 0, nil
+		_, err := db.Write.ExecContext(ctx, db.q.get("KPIStateSet"), funnelReadKey, start)
+		return 0, wrapDB(err, "kpi watermark")
 	}
 	q := fmt.Sprintf(funnelRefreshSQL, funnelMediumExpr[db.Dialect.Name])
 	q = db.Dialect.Rebind(q)
@@ -106,7 +124,10 @@ func (db *DB) RefreshFunnel(ctx context.Context) (int64, error) {
 				return err
 			}
 			if last {
-				_, err := tx.exec(ctx, "KPIStateSet", funnelKey, maxUpdated)
+				if _, err := tx.exec(ctx, "KPIStateSet", funnelKey, max(maxUpdated, mark)); err != nil {
+					return err
+				}
+				_, err := tx.exec(ctx, "KPIStateSet", funnelReadKey, start)
 				return err
 			}
 			return nil

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -135,6 +136,34 @@ func (tx *Tx) SetTargets(ctx context.Context, set []Target, remove []Target, by 
 		}
 	}
 	return nil
+}
+
+// DeleteTargets deletes the targets of a month (YYYY-MM), only the one of
+// metric when metric is not empty, and returns how many it deleted; none
+// is an ENOTFOUND error.
+func (tx *Tx) DeleteTargets(ctx context.Context, month, metric string) (int64, error) {
+	if !ValidMonth(month) {
+		return 0, leadflow.Invalidf("month", "%q must be a month written YYYY-MM", month)
+	}
+	if metric != "" && !slices.Contains(TargetMetrics, metric) {
+		return 0, leadflow.Invalidf("metric", "unknown metric %q; use one of %s", metric, strings.Join(TargetMetrics, ", "))
+	}
+	res, err := tx.exec(ctx, "TargetDeleteMonth", month, metric, metric)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, wrapDB(err, "delete targets")
+	}
+	if n == 0 {
+		what := "no targets for " + month
+		if metric != "" {
+			what = fmt.Sprintf("no %s target for %s", metric, month)
+		}
+		return 0, leadflow.Errorf(leadflow.ENOTFOUND, "%s", what)
+	}
+	return n, nil
 }
 
 // Targets returns the targets of the months fromMonth … toMonth.

@@ -139,6 +139,9 @@ ON CONFLICT (month, metric) DO UPDATE SET value = excluded.value, updated_by = e
 -- name: TargetDelete
 DELETE FROM targets WHERE month = ? AND metric = ?
 
+-- name: TargetDeleteMonth
+DELETE FROM targets WHERE month = ? AND (? = '' OR metric = ?)
+
 -- name: Targets
 SELECT month, metric, value, updated_by, updated_at FROM targets WHERE month >= ? AND month <= ? ORDER BY month, metric
 
@@ -157,3 +160,36 @@ GROUP BY lead_id ORDER BY lead_id
 -- name: BacktestWonDeals
 SELECT lead_id, min(at) FROM deals WHERE status = 'won' AND lead_id > ? AND lead_id <= ?
 GROUP BY lead_id ORDER BY lead_id
+
+-- Generated outcome histories (internal/gen), written in bulk: stage
+-- changes and CRM deals of leads loaded with store.Loader.
+
+-- name: HistoryTransitionInsert
+INSERT INTO transitions (lead_id, from_stage, to_stage, at, cause, reason, score, explanation)
+VALUES (?, ?, ?, ?, ?, ?, 0, '{}')
+
+-- name: HistoryDealInsert
+INSERT INTO deals (lead_id, external_id, name, status, amount, currency, reason, at, updated_at)
+VALUES (?, ?, ?, ?, ?, 'JPY', ?, ?, ?)
+
+-- The weekly review digest: subscriptions and the durable record of sends.
+
+-- name: ReviewSubscribe
+INSERT INTO review_subscriptions (user_id, lang, created_at) VALUES (?, ?, ?)
+ON CONFLICT (user_id) DO UPDATE SET lang = excluded.lang
+
+-- name: ReviewUnsubscribe
+DELETE FROM review_subscriptions WHERE user_id = ?
+
+-- name: ReviewSubscriptionOf
+SELECT lang FROM review_subscriptions WHERE user_id = ?
+
+-- name: ReviewSubscribers
+SELECT u.id, u.name, u.display_name, u.email, s.lang FROM review_subscriptions s JOIN users u ON u.id = s.user_id
+WHERE u.active AND u.email <> '' ORDER BY u.id
+
+-- name: ReviewDigestClaim
+INSERT INTO review_digests (period, user_id, sent_at) VALUES (?, ?, ?) ON CONFLICT (period, user_id) DO NOTHING
+
+-- name: ReviewDigestRelease
+DELETE FROM review_digests WHERE period = ? AND user_id = ?

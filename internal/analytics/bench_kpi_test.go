@@ -1,0 +1,95 @@
+package analytics_test
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/leadflow/leadflow/internal/analytics"
+	"github.com/leadflow/leadflow/internal/store"
+)
+
+// BenchmarkKPIQueries times each KPI read on its own, over the last 3 and
+// 12 months of the history, in Asia/Tokyo, monthly buckets: the store
+// reads of GET /api/v1/kpis (cohorts and stage counts, velocity, first
+// touch, SLA, recycles and rejections, won deals, scores), the whole
+// report without and with a breakdown, the targets' progress, the review
+// report (without its backtest) and the dashboard's numbers. The history
+// ends at LEADFLOW_BENCH_END (RFC 3339; default the generated histories'
+// 2026-07-01), e.g. for a database loaded by `leadflow gen`, which ends at
+// the time it ran:
+//
+//	LEADFLOW_BENCH_DB=/tmp/h3kpi/leadflow.db LEADFLOW_BENCH_END=2026-11-24T03:00:00Z \
+//	  go test ./internal/analytics -run '^$' -bench 'KPIQueries/sqlite' -benchtime 5x
+func BenchmarkKPIQueries(b *testing.B) {
+	end := genEnd
+	if s := os.Getenv("LEADFLOW_BENCH_END"); s != "" {
+		var err error
+		if end, err = time.Parse(time.RFC3339, s); err != nil {
+			b.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	for _, backend := range []string{"sqlite", "postgres"} {
+		for _, months := range []int{3, 12} {
+			b.Run(backend+"/"+map[int]string{3: "3m", 12: "12m"}[months], func(b *testing.B) {
+				db := benchDB(b, backend)
+				tokyo, _ := time.LoadLocation("Asia/Tokyo")
+				to := end.In(tokyo)
+				from := time.Date(to.Year(), to.Month()-time.Month(months)+1, 1, 0, 0, 0, 0, tokyo)
+				p := analytics.Period{From: from, To: to, Loc: tokyo, Interval: analytics.Month}
+				r := analytics.KPIRangeOf(p, "")
+				reads := []struct {
+					name string
+					fn   func() error
+				}{
+					{"refresh", func() error { _, err := db.RefreshFunnel(ctx); return err }},
+					{"cohorts", func() error { _, err := db.KPICohorts(ctx, r); return err }},
+					{"velocity", func() error { return db.KPIVelocity(ctx, r, func(store.DurationRow) {}) }},
+					{"first_touch", func() error { return db.KPIFirstTouch(ctx, r, func(store.DurationRow) {}) }},
+					{"sla", func() error { _, err := db.KPISLA(ctx, r, end); return err }},
+					{"recycles", func() error { _, err := db.KPIRecycles(ctx, r); return err }},
+					{"won", func() error { _, err := db.KPIWon(ctx, r); return err }},
+					{"scores", func() error { _, err := db.KPIScores(ctx, r); return err }},
+					{"kpis", func() error {
+						_, err := analytics.KPIs(ctx, db, analytics.Query{Period: p, Now: end})
+						return err
+					}},
+					{"kpis_by_campaign", func() error {
+						_, err := analytics.KPIs(ctx, db, analytics.Query{Period: p, GroupBy: "campaign", Now: end})
+						return err
+					}},
+					{"kpis_by_owner", func() error {
+						_, err := analytics.KPIs(ctx, db, analytics.Query{Period: p, GroupBy: "owner", Now: end})
+						return err
+					}},
+					{"targets", func() error { _, err := analytics.Progress(ctx, db, p, end); return err }},
+					{"review", func() error { _, err := analytics.ReviewReport(ctx, db, p, end, nil); return err }},
+					{"dashboard", func() error {
+						if _, err := db.Funnel(ctx, from, to); err != nil {
+							return err
+						}
+						if _, err := db.StageTrend(ctx, from, to, 7*24*time.Hour); err != nil {
+							return err
+						}
+						if _, err := db.TopSources(ctx, from, to); err != nil {
+							return err
+						}
+						_, err := db.SLAStatusNow(ctx, end)
+						return err
+					}},
+				}
+				for _, rd := range reads {
+					b.Run(rd.name, func(b *testing.B) {
+						for b.Loop() {
+							if err := rd.fn(); err != nil {
+								b.Fatal(err)
+							}
+						}
+					})
+				}
+			})
+		}
+	}
+}
