@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/leadflow/leadflow"
 	"github.com/leadflow/leadflow/internal/store"
@@ -46,20 +48,26 @@ func cmdSource(ctx context.Context, e env, args []string, stdout, stderr io.Writ
 	})
 }
 
-// cmdAPIKey: leadflow apikey create --name NAME prints the key alone on
-// standard output, so KEY=$(leadflow apikey create --name ci) works.
+// cmdAPIKey: leadflow apikey create --name NAME [--role ROLE] prints the
+// key alone on standard output, so KEY=$(leadflow apikey create --name ci)
+// works. The role (default admin) is the key's row of the permission
+// matrix.
 func cmdAPIKey(ctx context.Context, e env, args []string, stdout, stderr io.Writer) error {
+	var role *string
+	flags := func(fs *flag.FlagSet) {
+		role = fs.String("role", store.RoleAdmin, "role of the key: "+strings.Join(store.Roles, ", "))
+	}
 	return createKey(ctx, e, "apikey", args, stdout, stderr, func(tx *store.Tx, name string) (string, error) {
-		k, key, err := tx.CreateAPIKey(ctx, name)
+		k, key, err := tx.CreateAPIKeyWithRole(ctx, name, *role)
 		if err != nil {
 			return "", err
 		}
-		return key, tx.Audit(ctx, "cli", "apikey.create", "api_key", k.ID, name)
-	})
+		return key, tx.Audit(ctx, "cli", "apikey.create", "api_key", k.ID, name+" ("+k.Role+")")
+	}, flags)
 }
 
 func createKey(ctx context.Context, e env, what string, args []string, stdout, stderr io.Writer,
-	create func(tx *store.Tx, name string) (string, error)) error {
+	create func(tx *store.Tx, name string) (string, error), flags ...func(*flag.FlagSet)) error {
 	if len(args) == 0 || args[0] != "create" {
 		fmt.Fprintf(stderr, "usage: leadflow %s create --name NAME\n", what)
 		return errUsage
@@ -68,6 +76,9 @@ func createKey(ctx context.Context, e env, what string, args []string, stdout, s
 	var dbf dbFlags
 	dbf.register(fs, e)
 	name := fs.String("name", "", "a name to recognise the key by (required)")
+	for _, f := range flags {
+		f(fs)
+	}
 	if _, err := parse(fs, args[1:]); err != nil {
 		return err
 	}

@@ -46,7 +46,7 @@ func cmdServe(ctx context.Context, e env, args []string, stdout, stderr io.Write
 		}
 	}
 
-	ui, err := web.New(web.Deps{Flow: a.flow, DB: a.db, Logger: logger, Version: version})
+	ui, err := web.New(web.Deps{Flow: a.flow, DB: a.db, Nurture: a.nurture, Logger: logger, Version: version})
 	if err != nil {
 		return err
 	}

@@ -18,8 +18,8 @@ const (
 // Roles lists every role, in the order the UI shows them.
 var Roles = []Role{Admin, Marketing, Sales, Manager, Viewer}
 
-// Perm is one thing a role may do. Every UI route names the one it needs,
-// and the API can name the same when API keys get roles.
+// Perm is one thing a role may do. Every UI route and every API operation
+// names the one it needs; users and API keys have a role alike.
 type Perm string
 
 // The permissions.
@@ -36,9 +36,15 @@ const (
 	WorkLeads     Perm = "leads.work"   // accept, reject, qualify, disqualify, recycle, touch, BANT
 	ReassignLeads Perm = "leads.assign" // give a lead to someone else
 	ViewModel     Perm = "model.view"
-	EditModel     Perm = "model.edit" // validate and apply a scoring model
+	EditModel     Perm = "model.edit"   // validate and apply a scoring model
+	ImportLeads   Perm = "leads.import" // create, update and import leads (lists, trade shows)
+	EditKPI       Perm = "kpi.edit"     // campaign costs and targets
+	ViewNurture   Perm = "nurture.view"
+	EditNurture   Perm = "nurture.edit" // sequences: save, activate, pause, enrol, test send
 	ViewSettings  Perm = "settings.view"
-	Administer    Perm = "settings.admin" // users, API keys, webhooks
+	// Administer is every setting (routing, SLA, calendar, reasons,
+	// teams), users, API and write keys, webhooks, erasure.
+	Administer Perm = "settings.admin"
 )
 
 // matrix is the permission matrix. Admin may do everything; the others
@@ -46,10 +52,11 @@ const (
 // model, sales works leads, managers work and reassign and read
 // everything, viewers read.
 var matrix = map[Role][]Perm{
-	Marketing: {ViewDashboard, ViewLeads, ExportLeads, ViewModel, EditModel, ViewSettings},
-	Sales:     {ViewDashboard, ViewLeads, WorkQueue, WorkLeads, ViewModel},
-	Manager:   {ViewDashboard, ViewLeads, ExportLeads, WorkQueue, WorkLeads, ReassignLeads, ViewModel, ViewSettings},
-	Viewer:    {ViewDashboard, ViewLeads, ViewModel},
+	Marketing: {ViewDashboard, ViewLeads, ExportLeads, ImportLeads, ViewModel, EditModel, EditKPI, ViewNurture, EditNurture, ViewSettings},
+	Sales:     {ViewDashboard, ViewLeads, WorkQueue, WorkLeads, ViewModel, ViewNurture},
+	Manager: {ViewDashboard, ViewLeads, ExportLeads, WorkQueue, WorkLeads, ReassignLeads, ViewModel, EditKPI,
+		ViewNurture, ViewSettings},
+	Viewer: {ViewDashboard, ViewLeads, ViewModel, ViewNurture},
 }
 
 // Can reports whether role has perm. Unknown roles can do nothing but
@@ -64,4 +71,21 @@ func Can(role Role, perm Perm) bool {
 		return true
 	}
 	return slices.Contains(matrix[role], perm)
+}
+
+// ParseRole returns the role called name, or false.
+func ParseRole(name string) (Role, bool) {
+	r := Role(name)
+	return r, slices.Contains(Roles, r)
+}
+
+// Holders lists the roles that have perm, in the order of Roles.
+func Holders(perm Perm) []Role {
+	var out []Role
+	for _, r := range Roles {
+		if Can(r, perm) {
+			out = append(out, r)
+		}
+	}
+	return out
 }

@@ -35,6 +35,13 @@ type nameInput struct {
 	}
 }
 
+type apiKeyInput struct {
+	Body struct {
+		Name string `json:"name" minLength:"1" maxLength:"200"`
+		Role string `json:"role,omitempty" enum:"admin,marketing,sales,manager,viewer" doc:"Role of the key in the permission matrix (default admin)"`
+	}
+}
+
 type apiKeyOutput struct {
 	Body struct {
 		APIKey *store.APIKey `json:"api_key"`
@@ -84,10 +91,10 @@ func (s *Server) registerKeys() {
 		})
 	huma.Register(s.api, huma.Operation{OperationID: "create-api-key", Method: http.MethodPost, Path: "/api/v1/apikeys",
 		Summary: "Create an API key", Description: "Returns the key once; only its hash is stored.", DefaultStatus: http.StatusCreated, Tags: tags},
-		func(ctx context.Context, in *nameInput) (*apiKeyOutput, error) {
+		func(ctx context.Context, in *apiKeyInput) (*apiKeyOutput, error) {
 			out := &apiKeyOutput{}
 			err := s.deps.DB.InTx(ctx, func(tx *store.Tx) error {
-				k, key, err := tx.CreateAPIKey(ctx, in.Body.Name)
+				k, key, err := tx.CreateAPIKeyWithRole(ctx, in.Body.Name, in.Body.Role)
 				if err != nil {
 					return err
 				}

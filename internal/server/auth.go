@@ -7,6 +7,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/leadflow/leadflow/internal/auth"
 	"github.com/leadflow/leadflow/internal/flow"
 )
 
@@ -23,7 +24,8 @@ func actorOf(ctx context.Context) flow.Actor {
 }
 
 // bearerAuth is the huma middleware that authenticates every API
-// operation with an API key.
+// operation with an API key and checks that the key's role has the
+// operation's permission (perms.go).
 func (s *Server) bearerAuth(ctx huma.Context, next func(huma.Context)) {
 	h := ctx.Header("Authorization")
 	token, ok := strings.CutPrefix(h, "Bearer ")
@@ -44,6 +46,9 @@ func (s *Server) bearerAuth(ctx huma.Context, next func(huma.Context)) {
 			}
 		}
 		_ = huma.WriteErr(s.api, ctx, status, msg)
+		return
+	}
+	if !s.authorize(ctx, key.Name, auth.Role(key.Role)) {
 		return
 	}
 	next(huma.WithValue(ctx, actorKey, flow.Actor("api:"+key.Name)))

@@ -31,6 +31,7 @@ func (s *Server) routes() {
 	s.registerKPI()
 	s.registerWebhooks()
 	s.registerNurture()
+	s.documentPerms()
 
 	// Anything else under /api/ is a problem+json 404, not an HTML page.
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {

@@ -8,6 +8,7 @@ import (
 	"github.com/leadflow/leadflow"
 	"github.com/leadflow/leadflow/internal/auth"
 	"github.com/leadflow/leadflow/internal/lifecycle"
+	"github.com/leadflow/leadflow/internal/notify"
 	"github.com/leadflow/leadflow/internal/store"
 )
 
@@ -44,12 +45,21 @@ type usersView struct {
 	Teams   []store.Team
 	Roles   []auth.Role
 	Created string
-	Error   string
-	Form    map[string]string
+	// Done is what the last team or user change did (a catalog key
+	// suffix), Name what it changed.
+	Done, Name string
+	Error      string
+	Form       map[string]string
 }
 
 func (h *handler) settingsUsers(w http.ResponseWriter, r *http.Request) {
-	h.showUsers(w, r, http.StatusOK, usersView{Created: r.URL.Query().Get("created")})
+	q := r.URL.Query()
+	v := usersView{Created: q.Get("created"), Name: q.Get("name")}
+	switch d := q.Get("done"); d {
+	case "team_created", "team_updated", "user_updated":
+		v.Done = d
+	}
+	h.showUsers(w, r, http.StatusOK, v)
 }
 
 func (h *handler) showUsers(w http.ResponseWriter, r *http.Request, status int, v usersView) {
@@ -151,20 +161,30 @@ func Bootstrap(ctx context.Context, db *store.DB) (name, password string, err er
 type webhooksView struct {
 	Endpoints  []store.WebhookEndpoint
 	Deliveries map[int64][]store.WebhookDelivery
+	EventTypes []string
+	// Secret is the signing secret of the endpoint just created (SecretURL),
+	// shown once.
+	Secret, SecretURL string
+	Error             string
+	Form              map[string]string
 }
 
 func (h *handler) settingsWebhooks(w http.ResponseWriter, r *http.Request) {
+	h.showWebhooks(w, r, http.StatusOK, webhooksView{})
+}
+
+func (h *handler) showWebhooks(w http.ResponseWriter, r *http.Request, status int, v webhooksView) {
 	eps, err := h.deps.DB.WebhookEndpoints(r.Context())
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	v := webhooksView{Endpoints: eps, Deliveries: map[int64][]store.WebhookDelivery{}}
+	v.Endpoints, v.Deliveries, v.EventTypes = eps, map[int64][]store.WebhookDelivery{}, notify.EventTypes
 	for _, e := range eps {
 		if v.Deliveries[e.ID], err = h.deps.DB.WebhookDeliveries(r.Context(), e.ID, 0, 10); err != nil {
 			h.fail(w, r, err)
 			return
 		}
 	}
-	h.render(w, r, http.StatusOK, "settings_webhooks", "settings.webhooks", v)
+	h.render(w, r, status, "settings_webhooks", "settings.webhooks", v)
 }

@@ -4,19 +4,22 @@
 INSERT INTO sources (name, key_hash, created_at) VALUES (?, ?, ?) RETURNING id
 
 -- name: SourceByKey
-SELECT id, name FROM sources WHERE key_hash = ?
+SELECT id, name FROM sources WHERE key_hash = ? AND revoked_at IS NULL
 
 -- name: SourceList
-SELECT id, name, created_at FROM sources ORDER BY id
+SELECT id, name, created_at, revoked_at FROM sources ORDER BY id
+
+-- name: SourceRevoke
+UPDATE sources SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL
 
 -- name: APIKeyInsert
-INSERT INTO api_keys (name, key_hash, prefix, created_at) VALUES (?, ?, ?, ?) RETURNING id
+INSERT INTO api_keys (name, key_hash, prefix, created_at, role) VALUES (?, ?, ?, ?, ?) RETURNING id
 
 -- name: APIKeyByHash
-SELECT id, name FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL
+SELECT id, name, prefix, role FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL
 
 -- name: APIKeyList
-SELECT id, name, prefix, created_at, last_used_at, revoked_at FROM api_keys ORDER BY id
+SELECT id, name, prefix, role, created_at, last_used_at, revoked_at FROM api_keys ORDER BY id
 
 -- name: APIKeyRevoke
 UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL
