@@ -6,9 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -37,6 +35,7 @@ func chromiumPath() string {
 // serves the UI under / next to the API, as serve mounts them.
 func startWeb(t *testing.T) (url string, a *app) {
 	t.Helper()
+	requireChromium(t)
 	ctx := context.Background()
 	dsn := storetest.DSN(t, "sqlite")
 	env := map[string]string{"LEADFLOW_DB": dsn, "LEADFLOW_DATA_DIR": t.TempDir()}
@@ -68,15 +67,8 @@ func startWeb(t *testing.T) (url string, a *app) {
 // TestWebBrowser logs in with a real browser, in Japanese, and works a
 // lead from the queue: the dashboard draws its charts, the queue moves
 // with the keyboard, the lead page accepts the MQL. Screenshots of the
-// dashboard and the lead page go to LEADFLOW_SCREENSHOTS (or a temp dir).
+// queue, the dashboard and the lead page go to LEADFLOW_SCREENSHOTS.
 func TestWebBrowser(t *testing.T) {
-	chrome := chromiumPath()
-	if chrome == "" {
-		if storetest.Strict() {
-			t.Fatal("no chromium and LEADFLOW_TEST_STRICT=1: install it (apt-get install chromium)")
-		}
-		t.Skip("chromium is not installed")
-	}
 	base, a := startWeb(t)
 	ctx := context.Background()
 
@@ -95,49 +87,8 @@ func TestWebBrowser(t *testing.T) {
 		}
 	}
 
-	dir := os.Getenv("LEADFLOW_SCREENSHOTS")
-	if dir == "" {
-		dir = t.TempDir()
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chrome), chromedp.NoSandbox, chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-component-update", true), chromedp.WindowSize(1400, 1000),
-		chromedp.Flag("lang", "en-US"))
-	actx, cancel := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancel()
-	bctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	bctx, cancel = context.WithTimeout(bctx, 90*time.Second)
-	defer cancel()
-
-	step := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(bctx, steps...); err != nil {
-			t.Fatalf("browser, %s: %v", what, err)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(bctx, chromedp.Text(sel))
-		if err != nil {
-			t.Fatalf("browser, text of %s: %v", sel, err)
-		}
-		return s
-	}
-	shot := func(name string) {
-		t.Helper()
-		buf, err := chromedp.Run(bctx, chromedp.FullScreenshot(100)) // 100: PNG
-		if err != nil {
-			t.Fatalf("screenshot: %v", err)
-		}
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, buf, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("screenshot %s", p)
-	}
-
-	step("log in in Japanese",
+	br := newBrowser(t, base)
+	br.step("log in in Japanese",
 		chromedp.Navigate(base+"/queue"),
 		chromedp.WaitVisible(`input[name=name]`),
 		// Switch the login page to Japanese; the choice is remembered.
@@ -147,29 +98,17 @@ func TestWebBrowser(t *testing.T) {
 		chromedp.SendKeys(`input[name=password]`, "tanaka-password-1"),
 		chromedp.Submit(`input[name=password]`),
 		chromedp.WaitVisible(`table.queue tbody tr[data-href]`))
-	title := text(`header.top h1`)
+	title := br.text(`header.top h1`)
 	// Keyboard navigation: j selects the first row, Enter opens it.
-	step("j", chromedp.KeyEvent("j"), chromedp.WaitVisible(`table.queue tbody tr.sel`))
-	sel, err := chromedp.Run(bctx, chromedp.AttributeValue(`table.queue tbody tr.sel`, "data-href"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	selected := sel.Value
-	step("open the lead", chromedp.KeyEvent("\r"), chromedp.WaitVisible(`#score`))
-	shot("lead.png")
-	step("accept", chromedp.Click(`form[action$="/accept"] button`), chromedp.WaitVisible(`.flash.ok`))
-	flash := text(`.flash.ok`)
-	step("dashboard", chromedp.Navigate(base+"/?days=365"), chromedp.WaitVisible(`.chart canvas`),
+	br.step("j", chromedp.KeyEvent("j"), chromedp.WaitVisible(`table.queue tbody tr.sel`))
+	selected := br.attr(`table.queue tbody tr.sel`, "data-href")
+	br.step("open the lead", chromedp.KeyEvent("\r"), chromedp.WaitVisible(`#score`))
+	br.step("accept", chromedp.Click(`form[action$="/accept"] button`), chromedp.WaitVisible(`.flash.ok`))
+	flash := br.text(`.flash.ok`)
+	br.step("dashboard", chromedp.Navigate(base+"/?days=365"), chromedp.WaitVisible(`.chart canvas`),
 		chromedp.Sleep(1200*time.Millisecond)) // let the chart animation finish
-	canvases, err := chromedp.Run(bctx, chromedp.Evaluate[int](`document.querySelectorAll(".chart canvas").length`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	lang, err := chromedp.Run(bctx, chromedp.Evaluate[string](`document.documentElement.lang`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	shot("dashboard.png")
+	canvases := br.eval(`document.querySelectorAll(".chart canvas").length`)
+	lang := br.attr(`html`, "lang")
 	if title != "マイキュー" || lang != "ja" {
 		t.Errorf("queue title %q, lang %q: want Japanese", title, lang)
 	}
@@ -179,8 +118,8 @@ func TestWebBrowser(t *testing.T) {
 	if !strings.Contains(flash, "受け入れ") {
 		t.Errorf("flash after accept: %q", flash)
 	}
-	if canvases < 2 {
-		t.Errorf("dashboard drew %d charts, want 2", canvases)
+	if canvases != "2" {
+		t.Errorf("dashboard drew %s charts, want 2", canvases)
 	}
 	l, err := a.db.FindLead(ctx, mqls[0].ID)
 	if err != nil || l.Stage != leadflow.StageSAL {

@@ -152,7 +152,11 @@ func (h *handler) leadAction(act string) http.HandlerFunc {
 				h.serverError(w, r, err)
 				return
 			}
-			h.showLead(w, r, id, statusOf(err), &flash{Kind: "error", Text: leadflow.ErrorMessage(err)})
+			var stage leadflow.Stage
+			if l, ferr := h.deps.DB.FindLead(ctx, id); ferr == nil {
+				stage = l.Stage
+			}
+			h.showLead(w, r, id, statusOf(err), &flash{Kind: "error", Text: flowError(h.locale(r), act, stage, err)})
 			return
 		}
 		http.Redirect(w, r, "/leads/"+strconv.FormatInt(id, 10)+"?done="+act, http.StatusSeeOther)

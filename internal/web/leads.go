@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/leadflow/leadflow"
@@ -112,7 +113,7 @@ func (h *handler) leads(w http.ResponseWriter, r *http.Request) {
 	q := parseListQuery(r.URL.Query())
 	v := leadsView{Q: q, Stages: allStages}
 	var err error
-	if v.Values, err = h.deps.DB.LeadFilterValues(r.Context()); err != nil {
+	if v.Values, err = h.leadFilterValues(r); err != nil {
 		h.fail(w, r, err)
 		return
 	}
@@ -130,7 +131,7 @@ func (h *handler) leads(w http.ResponseWriter, r *http.Request) {
 			h.fail(w, r, err)
 			return
 		}
-		v.Error, status = leadflow.ErrorMessage(err), http.StatusBadRequest
+		v.Error, status = flowError(h.locale(r), "", "", err), http.StatusBadRequest
 	}
 	h.render(w, r, status, "leads", "leads.title", v)
 }
@@ -182,3 +183,32 @@ func (h *handler) exportLeads(w http.ResponseWriter, r *http.Request) {
 }
 
 func fmtScore(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
+
+// filterValuesTTL is how long the lead list's filter choices (distinct
+// sources, campaigns, industries: a scan of every lead) are reused; a new
+// source shows up in the menu within this time.
+const filterValuesTTL = 5 * time.Minute
+
+type filterValuesCache struct {
+	mu sync.Mutex
+	at time.Time
+	v  *store.FilterValues
+}
+
+// leadFilterValues returns the filter choices, read at most once per
+// filterValuesTTL: on a million leads the read takes seconds.
+func (h *handler) leadFilterValues(r *http.Request) (*store.FilterValues, error) {
+	c := &h.filterValues
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := h.now()
+	if c.v != nil && now.Sub(c.at) < filterValuesTTL && !now.Before(c.at) {
+		return c.v, nil
+	}
+	v, err := h.deps.DB.LeadFilterValues(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	c.v, c.at = v, now
+	return v, nil
+}

@@ -105,8 +105,8 @@ type templates struct {
 
 // pageNames are the templates that are pages (templates/<name>.html); the
 // others (layout, partials) are shared by all.
-var pageNames = []string{"login", "error", "dashboard", "queue", "leads", "lead", "model", "model_edit",
-	"model_version", "settings", "settings_users", "settings_webhooks"}
+var pageNames = []string{"login", "error", "dashboard", "review", "queue", "leads", "lead", "model", "model_edit",
+	"model_version", "settings", "settings_users", "settings_webhooks", "settings_doc", "settings_keys", "nurture", "nurture_sequence"}
 
 func parseTemplates(a *assets) (*templates, error) {
 	funcs := template.FuncMap{
@@ -225,7 +225,7 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	h.render(w, r, problem.Status(code), "error", "error.title",
-		errorView{Status: problem.Status(code), Message: "error.generic", Detail: leadflow.ErrorMessage(err)})
+		errorView{Status: problem.Status(code), Message: "error.generic", Detail: flowError(h.locale(r), "", "", err)})
 }
 
 func (h *handler) serverError(w http.ResponseWriter, r *http.Request, err error) {

@@ -11,10 +11,12 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/leadflow/leadflow/internal/auth"
 	"github.com/leadflow/leadflow/internal/flow"
+	"github.com/leadflow/leadflow/internal/nurture"
 	"github.com/leadflow/leadflow/internal/store"
 )
 
@@ -28,6 +30,9 @@ type Deps struct {
 	// Location is the company's time zone, in which dates are shown;
 	// default Asia/Tokyo.
 	Location *time.Location
+	// Nurture is the nurture service whose test sends the nurture page
+	// makes (shared rate limits); nil builds one of the UI's own.
+	Nurture *nurture.Service
 	// SecureCookies forces the Secure attribute on cookies; it is set
 	// anyway when the request came over TLS (or X-Forwarded-Proto: https).
 	SecureCookies bool
@@ -43,6 +48,11 @@ type handler struct {
 	mux    *http.ServeMux
 	// throttle refuses logins after repeated failures.
 	throttle *auth.Throttle
+	// filterValues caches the lead list's filter choices (leads.go).
+	filterValues filterValuesCache
+	// nurture sends the test emails (nurtureService).
+	nurture     *nurture.Service
+	nurtureOnce sync.Once
 }
 
 // route is one UI route and the permission it needs.
@@ -62,6 +72,10 @@ func (h *handler) routes() []route {
 		{"GET /static/{hash}/{path...}", auth.Public, h.static},
 
 		{"GET /{$}", auth.ViewDashboard, h.dashboard},
+		{"GET /review", auth.ViewDashboard, h.review},
+		{"GET /review.csv", auth.ViewDashboard, h.reviewExport("csv")},
+		{"GET /review.json", auth.ViewDashboard, h.reviewExport("json")},
+		{"POST /review/subscription", auth.ViewDashboard, h.reviewSubscribe},
 		{"GET /queue", auth.WorkQueue, h.queue},
 		{"GET /leads", auth.ViewLeads, h.leads},
 		{"GET /leads/export.csv", auth.ExportLeads, h.exportLeads},
@@ -81,10 +95,32 @@ func (h *handler) routes() []route {
 		{"POST /model/validate", auth.EditModel, h.modelValidate},
 		{"POST /model/apply", auth.EditModel, h.modelApply},
 
+		{"GET /nurture", auth.ViewNurture, h.nurtureList},
+		{"POST /nurture", auth.EditNurture, h.saveSequence},
+		{"GET /nurture/{id}", auth.ViewNurture, h.nurtureSequence},
+		{"POST /nurture/{id}/active", auth.EditNurture, h.sequenceActive},
+		{"POST /nurture/{id}/test-send", auth.EditNurture, h.sequenceTestSend},
+
 		{"GET /settings", auth.ViewSettings, h.settings},
 		{"GET /settings/users", auth.Administer, h.settingsUsers},
 		{"POST /settings/users", auth.Administer, h.createUser},
 		{"GET /settings/webhooks", auth.Administer, h.settingsWebhooks},
+		{"POST /settings/webhooks", auth.Administer, h.createWebhook},
+		{"POST /settings/webhooks/{id}/active", auth.Administer, h.webhookAction(false)},
+		{"POST /settings/webhooks/{id}/delete", auth.Administer, h.webhookAction(true)},
+		{"POST /settings/users/{name}", auth.Administer, h.updateUser},
+		{"POST /settings/teams", auth.Administer, h.createTeam},
+		{"POST /settings/teams/{name}", auth.Administer, h.updateTeam},
+		{"GET /settings/keys", auth.Administer, h.settingsKeys},
+		{"POST /settings/keys", auth.Administer, h.createKey},
+		{"POST /settings/keys/{id}/revoke", auth.Administer, h.revokeKey("api")},
+		{"POST /settings/sources/{id}/revoke", auth.Administer, h.revokeKey("write")},
+		{"GET /settings/routing", auth.Administer, h.settingsDocPage("routing")},
+		{"POST /settings/routing", auth.Administer, h.saveSettingsDoc("routing")},
+		{"GET /settings/sla", auth.Administer, h.settingsDocPage("sla")},
+		{"POST /settings/sla", auth.Administer, h.saveSettingsDoc("sla")},
+		{"GET /settings/reasons", auth.Administer, h.settingsDocPage("reasons")},
+		{"POST /settings/reasons", auth.Administer, h.saveSettingsDoc("reasons")},
 	}
 }
 

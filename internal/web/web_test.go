@@ -140,8 +140,8 @@ func (b *bundle) post(t *testing.T, c *http.Client, path string, form url.Values
 	return b.do(t, c, req)
 }
 
-// TestPages renders every page in both languages, checks a phrase of each
-// and that each is served well under 100 ms.
+// TestPages renders every page in both languages and checks a phrase of
+// each. Speed is measured by BenchmarkPages, never asserted here.
 func TestPages(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		b := setup(t, db)
@@ -220,8 +220,8 @@ func TestLeadActions(t *testing.T) {
 		if r := b.get(t, c, base+"?done=accept"); !strings.Contains(r.Body, "受け入れました") && !strings.Contains(r.Body, "Accepted") {
 			t.Errorf("no confirmation after accept")
 		}
-		// A second accept is a conflict shown on the page.
-		if r := b.post(t, c, base+"/accept", nil); r.StatusCode != http.StatusConflict || !strings.Contains(r.Body, "only an MQL") {
+		// A second accept is a conflict shown on the page, in its language.
+		if r := b.post(t, c, base+"/accept", nil); r.StatusCode != http.StatusConflict || !strings.Contains(r.Body, "受け入れできるのは MQL のリードだけです。このリードは現在「SAL」です。") {
 			t.Errorf("second accept: %d", r.StatusCode)
 		}
 		if r := b.post(t, c, base+"/touch", url.Values{"kind": {"call"}, "outcome": {"留守電"}}); r.StatusCode != http.StatusSeeOther {
