@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"html/template"
 	"net/http"
+	"net/mail"
 	"net/url"
 	"strconv"
 	"strings"
@@ -64,6 +65,11 @@ func (q listQuery) URL(path, cursor string) template.URL {
 func (q listQuery) filter(now time.Time) (store.LeadFilter, error) {
 	f := store.LeadFilter{Owner: q.Owner, Team: q.Team, Source: q.Source, Campaign: q.Campaign, Industry: q.Industry,
 		Q: q.Q, Sort: q.Sort, Cursor: q.Cursor, Limit: 50}
+	if isEmailAddress(q.Q) {
+		// A whole address finds that lead through the unique email index
+		// instead of a substring scan of every lead.
+		f.Q, f.Email = "", strings.TrimSpace(q.Q)
+	}
 	switch q.Stage {
 	case "":
 	case "open":
@@ -211,4 +217,16 @@ func (h *handler) leadFilterValues(r *http.Request) (*store.FilterValues, error)
 	}
 	c.v, c.at = v, now
 	return v, nil
+}
+
+// isEmailAddress reports whether s, trimmed, is one bare email address
+// (local@domain.tld), as typed or pasted into the search box.
+func isEmailAddress(s string) bool {
+	s = strings.TrimSpace(s)
+	at := strings.IndexByte(s, '@')
+	if at <= 0 || strings.ContainsAny(s, " \t<>,;\"") || strings.Count(s, "@") != 1 {
+		return false
+	}
+	a, err := mail.ParseAddress(s)
+	return err == nil && a.Address == s && strings.Contains(s[at+1:], ".")
 }

@@ -188,6 +188,14 @@ func TestPages(t *testing.T) {
 		if r.StatusCode != http.StatusOK || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/csv") {
 			t.Errorf("export: %d %s", r.StatusCode, r.Header.Get("Content-Type"))
 		}
+		// A whole address is looked up by the email index, case-insensitively;
+		// part of one is still a substring search.
+		for _, q := range []string{"Taro@Example.co.jp", "taro@exa"} {
+			r = b.get(t, c, "/leads/export.csv?q="+url.QueryEscape(q))
+			if lines := strings.Count(r.Body, "\n"); lines != 2 || !strings.Contains(r.Body, "taro@example.co.jp") {
+				t.Errorf("search %q: %d lines\n%s", q, lines, r.Body)
+			}
+		}
 		r = b.get(t, c, "/leads/export.csv?industry=manufacturing")
 		if lines := strings.Count(r.Body, "\n"); lines != 2 || !strings.Contains(r.Body, "taro@example.co.jp") {
 			t.Errorf("export of the view: %d lines\n%s", lines, r.Body)

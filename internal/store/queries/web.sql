@@ -9,7 +9,7 @@ SELECT l.id, l.email, l.name, l.company, l.title, l.industry, l.employees, l.cou
        l.score, l.fit_score, l.behavior_score, l.scored_at, l.next_decay_at, l.model_version, l.owner,
        l.team, l.created_at, l.updated_at,
        (SELECT min(c.due_at) FROM sla_clocks c
-        WHERE c.lead_id = l.id AND c.stopped_at IS NULL AND c.status IN ('running', 'breached')) AS due_at
+        WHERE c.lead_id = l.id AND c.stopped_at IS NULL AND c.status || '' IN ('running', 'breached')) AS due_at
 FROM leads l
 WHERE l.owner = ? AND l.stage IN ('mql', 'sal', 'sql', 'hql') AND l.erased_at IS NULL
 LIMIT 500
