@@ -77,6 +77,7 @@ func (h *handler) routes() []route {
 		{"GET /review.json", auth.ViewDashboard, h.reviewExport("json")},
 		{"POST /review/subscription", auth.ViewDashboard, h.reviewSubscribe},
 		{"GET /queue", auth.WorkQueue, h.queue},
+		{"POST /queue/tasks/{id}/complete", auth.WorkLeads, h.completeTask},
 		{"GET /leads", auth.ViewLeads, h.leads},
 		{"GET /leads/export.csv", auth.ExportLeads, h.exportLeads},
 		{"GET /leads/{id}", auth.ViewLeads, h.lead},
