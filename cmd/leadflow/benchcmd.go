@@ -86,9 +86,9 @@ func cmdBench(ctx context.Context, e env, args []string, stdout, stderr io.Write
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "  leadflow run %d: %s, leadflow CPU %s (read %s, score %s summed over workers; write %s), %d written, %d stage changes\n",
-			i+1, st.Elapsed.Round(time.Millisecond), (processCPU() - cpu0).Round(time.Millisecond), st.Read.Round(time.Millisecond),
-			st.Score.Round(time.Millisecond), st.Write.Round(time.Millisecond), st.Changed, st.Transitions)
+		fmt.Fprintf(stdout, "  leadflow run %d: %s, leadflow CPU %s (pack %s for %d tail events; read %s, score %s summed over workers; write %s), %d written, %d stage changes\n",
+			i+1, st.Elapsed.Round(time.Millisecond), (processCPU() - cpu0).Round(time.Millisecond), st.Pack.Round(time.Millisecond), st.Packed,
+			st.Read.Round(time.Millisecond), st.Score.Round(time.Millisecond), st.Write.Round(time.Millisecond), st.Changed, st.Transitions)
 		lf = append(lf, st)
 	}
 	pprof.StopCPUProfile()
@@ -117,7 +117,7 @@ func cmdBench(ctx context.Context, e env, args []string, stdout, stderr io.Write
 			sqlLine = fmt.Sprintf("%s (%d leads; %d stored scores differ)", times[len(times)/2].Round(time.Millisecond), last.Leads, last.Mismatch)
 		}
 	}
-	source := "the compact scoring copy (event_scores) when the model allows"
+	source := "the compact scoring copy (event_packs + event_scores) when the model allows"
 	if *eventsTable {
 		source = "the events table"
 	}

@@ -127,13 +127,14 @@ type backtestWorker struct {
 	// properties.path: events then come from the compact copy.
 	sigs    *store.SigCache
 	compact []store.CompactEvent
-	// leadJSON are the lead JSON columns the models read.
-	leadJSON store.LeadJSON
+	// leadRead are the lead columns the models read.
+	leadRead store.LeadRead
 }
 
 // bufEvent is one event of the current lead, decoded.
 type bufEvent struct {
 	id, ts     int64
+	sig        int64 // compact signature; 0 when read from the events table
 	typ, name  string
 	props, ctx map[string]any
 }
@@ -148,10 +149,8 @@ func newBacktestWorker(j *backtestJob, p *partial) *backtestWorker {
 	covered := true
 	for _, m := range j.models {
 		covered = covered && store.CompactCovers(m.Model.EventFields())
-		lj := store.LeadJSONFor(m.Model.LeadFields())
-		w.leadJSON.Attribution = w.leadJSON.Attribution || lj.Attribution
-		w.leadJSON.Traits = w.leadJSON.Traits || lj.Traits
-		w.leadJSON.BANT = w.leadJSON.BANT || lj.BANT
+		fields, all := m.Model.LeadFields()
+		w.leadRead = w.leadRead.Union(store.LeadRead{Fields: fields, All: all, Columns: []string{"created_at", "stage_at"}})
 	}
 	if covered && !j.o.EventsTable {
 		w.sigs = j.db.NewSigCache()
@@ -172,7 +171,7 @@ func (w *backtestWorker) intern(b []byte) string {
 
 func (w *backtestWorker) chunk(ctx context.Context, lo, hi int64) error {
 	o := w.j.o
-	all, err := w.j.db.LeadsInRangeJSON(ctx, lo, hi, w.leadJSON)
+	all, err := w.j.db.LeadsInRangeRead(ctx, lo, hi, w.leadRead)
 	if err != nil {
 		return err
 	}
@@ -224,7 +223,7 @@ func (w *backtestWorker) chunk(ctx context.Context, lo, hi int64) error {
 				continue
 			}
 			t, _ := w.sigs.Event(e.Sig) // ReadCompact loaded every signature
-			w.evs = append(w.evs, bufEvent{id: e.ID, ts: e.TS, typ: string(t.Type), name: t.Name, props: t.Properties})
+			w.evs = append(w.evs, bufEvent{id: e.ID, ts: e.TS, sig: e.Sig, typ: string(t.Type), name: t.Name, props: t.Properties})
 		}
 		if cap(w.compact) > 1<<20 {
 			w.compact = nil
@@ -275,6 +274,13 @@ func (w *backtestWorker) scanEvents(ctx context.Context, lo, hi, to int64, cohor
 	})
 }
 
+// event builds the Event of e (w.ev, reused).
+func (w *backtestWorker) event(l *leadflow.Lead, e *bufEvent) *leadflow.Event {
+	w.ev = leadflow.Event{ID: e.id, LeadID: l.ID, Type: leadflow.EventType(e.typ), Name: e.name,
+		Properties: e.props, Context: e.ctx, Timestamp: time.UnixMicro(e.ts).UTC()}
+	return &w.ev
+}
+
 // lead replays one cohort lead (its events are in w.evs) under every
 // model and counts it.
 func (w *backtestWorker) lead(l *leadflow.Lead, oc store.Outcome) {
@@ -310,9 +316,11 @@ func (w *backtestWorker) lead(l *leadflow.Lead, oc store.Outcome) {
 			}
 			for ; i < len(w.evs) && w.evs[i].ts == ts; i++ {
 				e := &w.evs[i]
-				w.ev = leadflow.Event{ID: e.id, LeadID: l.ID, Type: leadflow.EventType(e.typ), Name: e.name,
-					Properties: e.props, Context: e.ctx, Timestamp: time.UnixMicro(e.ts).UTC()}
-				r.add(l, &w.ev, ts)
+				if e.sig != 0 && r.sigHits != nil {
+					r.addSig(e.sig, l, func() *leadflow.Event { return w.event(l, e) }, ts)
+					continue
+				}
+				r.add(l, w.event(l, e), ts)
 			}
 			r.eval(ts)
 		}

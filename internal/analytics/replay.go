@@ -30,6 +30,9 @@ type replayer struct {
 	rules   []ruleState
 	hits    []scoring.Hit
 	fit     []scoring.FitHit
+	// sigHits are each compact signature's hits, when the behavior rules
+	// read the event alone (scoring.Model.EventOnly); nil otherwise.
+	sigHits map[int64][]ruleHit
 	fitSum  float64
 
 	// levels are the score thresholds followed, ascending; cross[i] is when
@@ -52,6 +55,9 @@ type ruleState struct {
 
 func newReplayer(m *scoring.Model, levels []float64) *replayer {
 	r := &replayer{m: m, mt: m.NewMatcher(), index: map[string]int{}, levels: levels, cross: make([]int64, len(levels))}
+	if m.EventOnly() {
+		r.sigHits = map[int64][]ruleHit{}
+	}
 	for _, rule := range m.Rules() {
 		if rule.Section != "behavior" {
 			continue
@@ -102,19 +108,50 @@ func (r *replayer) start(l *leadflow.Lead, asOf time.Time) {
 func (r *replayer) add(l *leadflow.Lead, ev *leadflow.Event, ts int64) {
 	r.hits = r.mt.Match(l, ev, r.hits[:0])
 	for _, h := range r.hits {
-		i, ok := r.index[h.Rule]
-		if !ok {
-			continue
+		if i, ok := r.index[h.Rule]; ok {
+			r.addHit(i, h.Points, ts)
 		}
-		s := &r.rules[i]
-		if r.half > 0 {
-			s.decayTo(ts, r.half)
-			s.value += h.Points
-			continue
-		}
-		s.at, s.pts = append(s.at, ts), append(s.pts, h.Points)
-		s.total += h.Points
 	}
+}
+
+// ruleHit is one behavior rule an event matches: its position and points.
+type ruleHit struct {
+	rule int
+	pts  float64
+}
+
+// addSig records the hits of an event of compact signature sig, matching
+// ev (built by the caller only when asked) once per signature when the
+// model's behavior rules read the event alone (sigHits is set).
+func (r *replayer) addSig(sig int64, l *leadflow.Lead, ev func() *leadflow.Event, ts int64) {
+	hs, ok := r.sigHits[sig]
+	if !ok {
+		r.hits = r.mt.Match(l, ev(), r.hits[:0])
+		hs = make([]ruleHit, 0, len(r.hits))
+		for _, h := range r.hits {
+			if i, ok := r.index[h.Rule]; ok {
+				hs = append(hs, ruleHit{i, h.Points})
+			}
+		}
+		if len(r.sigHits) >= 1<<14 {
+			clear(r.sigHits) // bounded, like the matcher's memo
+		}
+		r.sigHits[sig] = hs
+	}
+	for _, h := range hs {
+		r.addHit(h.rule, h.pts, ts)
+	}
+}
+
+func (r *replayer) addHit(i int, pts float64, ts int64) {
+	s := &r.rules[i]
+	if r.half > 0 {
+		s.decayTo(ts, r.half)
+		s.value += pts
+		return
+	}
+	s.at, s.pts = append(s.at, ts), append(s.pts, pts)
+	s.total += pts
 }
 
 func (s *ruleState) decayTo(ts int64, half float64) {

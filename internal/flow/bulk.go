@@ -61,6 +61,8 @@ type BulkStats struct {
 	Read        time.Duration `json:"read"`        // summed over workers: querying and decoding
 	Score       time.Duration `json:"score"`       // summed over workers: matching and scoring
 	Write       time.Duration `json:"write"`       // committing chunks
+	Packed      int64         `json:"packed"`      // tail events packed before the scan
+	Pack        time.Duration `json:"pack"`        // packing them
 	Elapsed     time.Duration `json:"elapsed"`
 	Finished    bool          `json:"finished"` // the run is done (not stopped by MaxChunks)
 }
@@ -133,6 +135,16 @@ func (f *Flow) RescoreBulk(ctx context.Context, runID int64, opts BulkOptions) (
 	model, err := f.compiled(mv)
 	if err != nil {
 		return stats, err
+	}
+	if !opts.EventsTable && store.CompactCovers(model.EventFields()) {
+		// The tail of the compact copy into the packs first, so the scan
+		// reads about one row per lead (cheap when the tail is small).
+		t0 := time.Now()
+		ps, err := f.db.PackEvents(ctx, store.PackOptions{})
+		if err != nil {
+			return stats, err
+		}
+		stats.Packed, stats.Pack = ps.Events, time.Since(t0)
 	}
 
 	ctx, cancel := context.WithCancel(ctx)
@@ -333,8 +345,15 @@ type bulkScorer struct {
 	// events (bulk_compact.go).
 	sigs    *store.SigCache
 	compact []store.CompactEvent // the chunk's compact events
-	// leadJSON are the lead's JSON columns the model reads.
-	leadJSON store.LeadJSON
+	// sigHits are each signature's hits (EventID and At to be set), when
+	// the behavior rules read the event alone.
+	sigHits map[int64][]sigHit
+	// buckets collect the current lead's hits per behavior rule (by
+	// ruleBucket; the last for a rule not found), see flushBuckets.
+	buckets    [][]scoring.Hit
+	ruleBucket map[string]int
+	// leadRead are the lead columns the model reads.
+	leadRead store.LeadRead
 	// movable caches mayAdvance per stage.
 	movable map[leadflow.Stage]bool
 }
@@ -350,9 +369,20 @@ func newBulkScorer(m *scoring.Model, db *store.DB, compact bool) *bulkScorer {
 		w.props = newFieldDecoder([]string{"properties.path"}, "properties")
 	}
 	w.cols = store.EventColumns{Properties: true, Context: w.cntx != nil}
-	w.leadJSON = store.LeadJSONFor(m.LeadFields())
+	leadFields, all := m.LeadFields()
+	w.leadRead = store.LeadRead{Fields: leadFields, All: all}
 	if compact && store.CompactCovers(fields) {
 		w.sigs = db.NewSigCache()
+		if m.EventOnly() {
+			w.sigHits = map[int64][]sigHit{}
+			w.ruleBucket = map[string]int{}
+			for _, r := range m.Rules() {
+				if r.Section == "behavior" {
+					w.ruleBucket[r.ID] = len(w.ruleBucket)
+				}
+			}
+			w.buckets = make([][]scoring.Hit, len(w.ruleBucket)+1)
+		}
 	}
 	return w
 }
@@ -361,7 +391,7 @@ func newBulkScorer(m *scoring.Model, db *store.DB, compact bool) *bulkScorer {
 func (w *bulkScorer) chunk(ctx context.Context, c bulkChunk) bulkResult {
 	res := bulkResult{bulkChunk: c}
 	t0 := time.Now()
-	leads, err := w.db.LeadsInRangeJSON(ctx, c.lo, c.hi, w.leadJSON)
+	leads, err := w.db.LeadsInRangeRead(ctx, c.lo, c.hi, w.leadRead)
 	if err != nil {
 		res.err = err
 		return res

@@ -149,6 +149,23 @@ func TestBulkRescoreMatchesPerLead(t *testing.T) {
 				}
 			}
 			compareScores(t, "first scoring", allScores(t, bulk), allScores(t, each))
+			// The bulk run packed the compact copy first and scored from the
+			// packs (migration 00013).
+			if c, err := bulk.db.CountPacks(ctx); err != nil || c.Tail != 0 || c.Packs == 0 || c.Packed != 12000 {
+				t.Fatalf("after the first bulk rescore: %+v, %v; want every event packed", c, err)
+			}
+			// Unpack a fifth of the leads (an event change does) and add
+			// events to others: the next runs read packs and tail, repack
+			// and must still agree with the per-lead path.
+			for _, f := range []*Flow{bulk, each} {
+				q := "UPDATE events SET properties = properties WHERE lead_id % 5 = 0"
+				if _, err := f.db.Write.ExecContext(ctx, q); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if c, err := bulk.db.CountPacks(ctx); err != nil || c.Tail == 0 {
+				t.Fatalf("after unpacking: %+v, %v; want a tail", c, err)
+			}
 
 			runB, runE := applyModel(t, bulk, newModel), applyModel(t, each, newModel)
 			st, err := bulk.RescoreBulk(ctx, runB.ID, BulkOptions{ChunkSize: 113, Workers: 3})

@@ -64,6 +64,22 @@ type DecaySweepArgs struct{}
 // Kind implements river.JobArgs.
 func (DecaySweepArgs) Kind() string { return "decay_sweep" }
 
+// PackEventsArgs moves the unpacked tail of the compact scoring copy of
+// events into the per-lead packs (store.PackEvents), so full rescores and
+// backtests keep reading about one row per lead.
+type PackEventsArgs struct{}
+
+// Kind implements river.JobArgs.
+func (PackEventsArgs) Kind() string { return "pack_events" }
+
+// InsertOpts: on the rescore queue, one job at a time.
+func (PackEventsArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueRescore}
+}
+
+// DefaultPackInterval is how often the packing job runs by default.
+const DefaultPackInterval = 10 * time.Minute
+
 // Queues.
 const (
 	QueueRescore = "rescore"
@@ -112,6 +128,9 @@ type Config struct {
 	Logger *slog.Logger
 	// DecayInterval is how often the decay sweep runs; default one minute.
 	DecayInterval time.Duration
+	// PackInterval is how often the compact copy's tail is packed;
+	// default DefaultPackInterval.
+	PackInterval time.Duration
 }
 
 // New returns a queue that works jobs with h. A zero Handlers gives an
@@ -140,6 +159,7 @@ func New(db *store.DB, h *Handlers, cfg Config) (*Queue, error) {
 		river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[DecaySweepArgs]) error {
 			return h.DecaySweep(ctx)
 		}))
+		river.AddWorker(workers, &packWorker{db: db})
 		for _, reg := range h.Register {
 			reg(workers)
 		}
@@ -155,6 +175,12 @@ func New(db *store.DB, h *Handlers, cfg Config) (*Queue, error) {
 		rc.PeriodicJobs = []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(interval),
 			func() (river.JobArgs, *river.InsertOpts) { return DecaySweepArgs{}, nil },
 			&river.PeriodicJobOpts{RunOnStart: true})}
+		pack := cfg.PackInterval
+		if pack <= 0 {
+			pack = DefaultPackInterval
+		}
+		rc.PeriodicJobs = append(rc.PeriodicJobs, river.NewPeriodicJob(river.PeriodicInterval(pack),
+			func() (river.JobArgs, *river.InsertOpts) { return PackEventsArgs{}, nil }, nil))
 		rc.PeriodicJobs = append(rc.PeriodicJobs, h.Periodic...)
 		// Measured in PERFORMANCE.md: River's defaults make SQLite jobs
 		// trickle out at ~100/s; these keep pace with inserts.
@@ -218,3 +244,18 @@ func (w *rescoreWorker) Work(ctx context.Context, j *river.Job[RescoreArgs]) err
 
 // Timeout implements river.Worker: no timeout.
 func (w *rescoreWorker) Timeout(*river.Job[RescoreArgs]) time.Duration { return -1 }
+
+// packWorker packs the compact copy's tail, without River's one-minute
+// job timeout (the first packing of a large database takes longer).
+type packWorker struct {
+	river.WorkerDefaults[PackEventsArgs]
+	db *store.DB
+}
+
+func (w *packWorker) Work(ctx context.Context, _ *river.Job[PackEventsArgs]) error {
+	_, err := w.db.PackEvents(ctx, store.PackOptions{})
+	return err
+}
+
+// Timeout implements river.Worker: no timeout.
+func (w *packWorker) Timeout(*river.Job[PackEventsArgs]) time.Duration { return -1 }

@@ -5,7 +5,10 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"encoding/binary"
+	"encoding/json"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -20,8 +23,8 @@ import (
 // stays the reference; the bulk rescore must give the same scores.
 
 // ChunkEnd returns the id of the n-th lead after `after` (ids in order,
-// erased leads skipped), or the largest lead id when fewer remain; 0 when
-// no lead is left. Leads in (after, end] form one rescore chunk.
+// erased leads counted too), or the largest lead id when fewer remain; 0
+// when no lead is left. Leads in (after, end] form one rescore chunk.
 func (db *DB) ChunkEnd(ctx context.Context, after int64, n int) (int64, error) {
 	var end int64
 	err := db.queryRow(ctx, "BulkChunkEnd", after, n-1).Scan(&end)
@@ -264,4 +267,178 @@ func (tx *Tx) ReplaceHitsOf(ctx context.Context, leads []LeadHits) error {
 		}
 	}
 	return insertRows(ctx, tx, "BulkHitInsert", rows)
+}
+
+// LeadRead says which lead fields a bulk read fills: the columns every
+// bulk scorer uses (id, stage, the three scores, next_decay_at,
+// updated_at), the Columns asked for (stage_at, scored_at, model_version,
+// created_at) and those behind Fields, the top-level fields of `lead` the
+// model's rules read (scoring.Model.LeadFields); the others are left
+// zero. All (or a field or column this read does not know) reads every
+// column.
+type LeadRead struct {
+	All     bool
+	Fields  []string
+	Columns []string
+}
+
+// Union is a read that fills the fields of both.
+func (r LeadRead) Union(o LeadRead) LeadRead {
+	return LeadRead{All: r.All || o.All, Fields: append(append([]string(nil), r.Fields...), o.Fields...),
+		Columns: append(append([]string(nil), r.Columns...), o.Columns...)}
+}
+
+// leanRow is the scratch of a lean lead read.
+type leanRow struct {
+	l                                   leadflow.Lead
+	email                               sql.NullString
+	stage                               string
+	stageAt, scoredAt, created, updated int64
+	nextDecay                           sql.NullInt64
+	ft, lt, traits, bant                string
+}
+
+// leanCols are the optional columns of a lean read, by column name.
+var leanCols = map[string]func(r *leanRow) any{
+	"email":         func(r *leanRow) any { return &r.email },
+	"name":          func(r *leanRow) any { return &r.l.Name },
+	"company":       func(r *leanRow) any { return &r.l.Company },
+	"title":         func(r *leanRow) any { return &r.l.Title },
+	"industry":      func(r *leanRow) any { return &r.l.Industry },
+	"employees":     func(r *leanRow) any { return &r.l.Employees },
+	"country":       func(r *leanRow) any { return &r.l.Country },
+	"region":        func(r *leanRow) any { return &r.l.Region },
+	"phone":         func(r *leanRow) any { return &r.l.Phone },
+	"first_touch":   func(r *leanRow) any { return &r.ft },
+	"last_touch":    func(r *leanRow) any { return &r.lt },
+	"consent":       func(r *leanRow) any { return &r.l.Consent },
+	"unsubscribed":  func(r *leanRow) any { return &r.l.Unsubscribed },
+	"traits":        func(r *leanRow) any { return &r.traits },
+	"bant":          func(r *leanRow) any { return &r.bant },
+	"owner":         func(r *leanRow) any { return &r.l.Owner },
+	"team":          func(r *leanRow) any { return &r.l.Team },
+	"stage_at":      func(r *leanRow) any { return &r.stageAt },
+	"scored_at":     func(r *leanRow) any { return &r.scoredAt },
+	"model_version": func(r *leanRow) any { return &r.l.ModelVersion },
+	"created_at":    func(r *leanRow) any { return &r.created },
+}
+
+// leanFieldCols maps the fields of `lead` to the optional columns behind
+// them (none: a column every lean read has).
+var leanFieldCols = map[string][]string{
+	"email": {"email"}, "name": {"name"}, "company": {"company"}, "title": {"title"}, "industry": {"industry"},
+	"employees": {"employees"}, "country": {"country"}, "region": {"region"}, "phone": {"phone"},
+	"stage": nil, "score": nil, "owner": {"owner"}, "team": {"team"},
+	"source": {"first_touch", "last_touch"}, "medium": {"first_touch", "last_touch"}, "campaign": {"first_touch", "last_touch"},
+	"first_touch": {"first_touch", "last_touch"}, "last_touch": {"first_touch", "last_touch"},
+	"unsubscribed": {"unsubscribed"}, "consent": {"consent"}, "traits": {"traits"}, "bant": {"bant"},
+}
+
+// leanColumns returns the optional columns of r in a fixed order, or
+// false when r needs every column.
+func (r LeadRead) leanColumns() ([]string, bool) {
+	if r.All {
+		return nil, false
+	}
+	set := map[string]bool{}
+	for _, c := range r.Columns {
+		if leanCols[c] == nil {
+			return nil, false
+		}
+		set[c] = true
+	}
+	for _, f := range r.Fields {
+		cols, ok := leanFieldCols[f]
+		if !ok {
+			return nil, false
+		}
+		for _, c := range cols {
+			set[c] = true
+		}
+	}
+	out := make([]string, 0, len(set))
+	for c := range set {
+		out = append(out, c)
+	}
+	slices.Sort(out)
+	return out, true
+}
+
+// LeadsInRangeRead is LeadsInRange filling only the fields in r: a
+// rescore reads a dozen columns of a lead instead of 28.
+func (db *DB) LeadsInRangeRead(ctx context.Context, lo, hi int64, r LeadRead) ([]*leadflow.Lead, error) {
+	cols, ok := r.leanColumns()
+	if !ok {
+		return db.LeadsInRangeJSON(ctx, lo, hi, AllLeadJSON)
+	}
+	extra := ""
+	for _, c := range cols {
+		extra += ", " + c
+	}
+	q := strings.Replace(db.q.get("BulkLeadsLean"), "/*COLS*/", extra, 1)
+	var row leanRow
+	dest := []any{&row.l.ID, &row.stage, &row.l.Score, &row.l.FitScore, &row.l.BehaviorScore, &row.nextDecay, &row.updated}
+	for _, c := range cols {
+		dest = append(dest, leanCols[c](&row))
+	}
+	var out []*leadflow.Lead
+	bants := map[string]leadflow.BANT{}
+	add := func(sc rowScanner) error {
+		row = leanRow{}
+		if err := sc.Scan(dest...); err != nil {
+			return wrapDB(err, "scan lead")
+		}
+		l := new(leadflow.Lead)
+		*l = row.l
+		l.Email = row.email.String
+		l.Stage = leadflow.Stage(row.stage)
+		l.StageAt, l.ScoredAt, l.CreatedAt, l.UpdatedAt = fromUS(row.stageAt), fromUS(row.scoredAt), fromUS(row.created), fromUS(row.updated)
+		if row.nextDecay.Valid {
+			l.NextDecayAt = fromUS(row.nextDecay.Int64)
+		}
+		if row.bant != "" && row.bant != "{}" {
+			// Many leads share a BANT: decoded once per read.
+			b, ok := bants[row.bant]
+			if !ok {
+				if err := json.Unmarshal([]byte(row.bant), &b); err != nil {
+					return leadflow.Internal(err, "decode lead column")
+				}
+				if len(bants) < 1<<12 {
+					bants[row.bant] = b
+				}
+			}
+			if b.Timeline != nil {
+				t := *b.Timeline
+				b.Timeline = &t
+			}
+			l.BANT = b
+		}
+		for _, j := range []struct {
+			src string
+			dst any
+		}{{row.ft, &l.FirstTouch}, {row.lt, &l.LastTouch}, {row.traits, &l.Traits}} {
+			if j.src != "" && j.src != "{}" {
+				if err := json.Unmarshal([]byte(j.src), j.dst); err != nil {
+					return leadflow.Internal(err, "decode lead column")
+				}
+			}
+		}
+		out = append(out, l)
+		return nil
+	}
+	if db.Dialect == SQLite {
+		err := db.rawRows(ctx, q, []any{lo, hi}, func(v []driver.Value) error { return add(valueRow(v)) })
+		return out, err
+	}
+	rows, err := db.Read.QueryContext(ctx, q, lo, hi)
+	if err != nil {
+		return nil, wrapDB(err, "leads in range")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := add(rows); err != nil {
+			return nil, err
+		}
+	}
+	return out, wrapDB(rows.Err(), "leads in range")
 }

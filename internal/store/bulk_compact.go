@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5/stdlib"
@@ -59,18 +60,39 @@ type CompactEvent struct {
 func (e *CompactEvent) Time() time.Time { return fromUS(e.TS) }
 
 // ScanCompact calls fn for every compact event of the leads with
-// lo < id <= hi, in (lead, time, id) order.
+// lo < id <= hi, in (lead, time, id) order: the events of the leads'
+// packs (migration 00013) merged with the unpacked tail.
 func (db *DB) ScanCompact(ctx context.Context, lo, hi int64, fn func(*CompactEvent) error) error {
+	evs, err := db.readCompactRows(ctx, lo, hi, nil)
+	if err != nil {
+		return err
+	}
+	for i := range evs {
+		if err := fn(&evs[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readCompactRows appends to buf the compact events of the leads with
+// lo < id <= hi in (lead, time, id) order. Packs and tail rows come from
+// one statement (one snapshot), so a concurrent packing moves no event
+// out of sight or into view twice. Packs are decoded as they arrive;
+// tail rows (few once packed) are merged in at the end.
+func (db *DB) readCompactRows(ctx context.Context, lo, hi int64, buf []CompactEvent) ([]CompactEvent, error) {
+	start := len(buf)
+	var tail []CompactEvent
+	var derr error
 	q := db.q.get("BulkCompactEvents")
-	var e CompactEvent
 	if db.Dialect == Postgres {
 		conn, err := db.Read.Conn(ctx)
 		if err != nil {
-			return wrapDB(err, "scan compact events")
+			return buf, wrapDB(err, "scan compact events")
 		}
 		defer conn.Close()
-		return conn.Raw(func(dc any) error {
-			rows, err := dc.(*stdlib.Conn).Conn().Query(ctx, q, lo, hi)
+		err = conn.Raw(func(dc any) error {
+			rows, err := dc.(*stdlib.Conn).Conn().Query(ctx, q, lo, hi, lo, hi)
 			if err != nil {
 				return wrapDB(err, "scan compact events")
 			}
@@ -78,9 +100,21 @@ func (db *DB) ScanCompact(ctx context.Context, lo, hi int64, fn func(*CompactEve
 			fds := rows.FieldDescriptions()
 			for rows.Next() {
 				v := rows.RawValues()
-				if e.LeadID, err = pgInt(fds[0].Format, v[0]); err != nil {
+				lead, err := pgInt(fds[0].Format, v[0])
+				if err != nil {
 					return err
 				}
+				if v[4] != nil {
+					data, err := pgBytea(fds[4].Format, v[4])
+					if err != nil {
+						return err
+					}
+					if buf, derr = decodePack(lead, data, buf); derr != nil {
+						return derr
+					}
+					continue
+				}
+				e := CompactEvent{LeadID: lead}
 				if e.ID, err = pgInt(fds[1].Format, v[1]); err != nil {
 					return err
 				}
@@ -90,26 +124,67 @@ func (db *DB) ScanCompact(ctx context.Context, lo, hi int64, fn func(*CompactEve
 				if e.Sig, err = pgInt(fds[3].Format, v[3]); err != nil {
 					return err
 				}
-				if err := fn(&e); err != nil {
-					return err
-				}
+				tail = append(tail, e)
 			}
 			return wrapDB(rows.Err(), "scan compact events")
 		})
+		if err != nil {
+			return buf, err
+		}
+		return mergeTail(buf, start, tail), nil
 	}
 	// SQLite: the driver's rows directly, without database/sql's locking
 	// and per-value conversions (half the cost of a row).
-	return db.rawRows(ctx, q, []any{lo, hi}, func(v []driver.Value) error {
-		var ok [4]bool
-		e.LeadID, ok[0] = v[0].(int64)
-		e.ID, ok[1] = v[1].(int64)
-		e.TS, ok[2] = v[2].(int64)
-		e.Sig, ok[3] = v[3].(int64)
-		if !ok[0] || !ok[1] || !ok[2] || !ok[3] {
-			return leadflow.Errorf(leadflow.EINTERNAL, "compact event: unexpected column types %T %T %T %T", v[0], v[1], v[2], v[3])
+	err := db.rawRows(ctx, q, []any{lo, hi, lo, hi}, func(v []driver.Value) error {
+		lead, ok := v[0].(int64)
+		if !ok {
+			return leadflow.Errorf(leadflow.EINTERNAL, "compact event: unexpected lead id type %T", v[0])
 		}
-		return fn(&e)
+		if v[4] != nil {
+			data, ok := v[4].([]byte)
+			if !ok {
+				return leadflow.Errorf(leadflow.EINTERNAL, "event pack: unexpected type %T", v[4])
+			}
+			buf, derr = decodePack(lead, data, buf)
+			return derr
+		}
+		e := CompactEvent{LeadID: lead}
+		var okID, okTS, okSig bool
+		e.ID, okID = v[1].(int64)
+		e.TS, okTS = v[2].(int64)
+		e.Sig, okSig = v[3].(int64)
+		if !okID || !okTS || !okSig {
+			return leadflow.Errorf(leadflow.EINTERNAL, "compact event: unexpected column types %T %T %T", v[1], v[2], v[3])
+		}
+		tail = append(tail, e)
+		return nil
 	})
+	if err != nil {
+		return buf, err
+	}
+	return mergeTail(buf, start, tail), nil
+}
+
+// mergeTail merges the tail rows into the packed events buf[start:] (each
+// pack sorted; packs normally in lead order) and returns buf with
+// buf[start:] in (lead, time, id) order. An event in both (which the
+// triggers never leave) is kept once, as the tail has it.
+func mergeTail(buf []CompactEvent, start int, tail []CompactEvent) []CompactEvent {
+	packed := buf[start:]
+	if !slices.IsSortedFunc(packed, cmpCompact) {
+		slices.SortFunc(packed, cmpCompact)
+	}
+	if len(tail) == 0 {
+		return buf
+	}
+	if !slices.IsSortedFunc(tail, cmpCompact) {
+		slices.SortFunc(tail, cmpCompact)
+	}
+	if len(packed) == 0 || cmpCompact(packed[len(packed)-1], tail[0]) < 0 {
+		return append(buf, tail...)
+	}
+	packed = slices.Clone(packed)
+	return append(buf[:start], mergeCompact(packed, tail)...)
 }
 
 // rawRows runs a query on a read connection and calls fn with each row's
@@ -210,21 +285,25 @@ func (c *SigCache) refresh(ctx context.Context) error {
 // every signature they use. The rows are read first and the signatures
 // after, so a reader never holds two connections at once.
 func (db *DB) ReadCompact(ctx context.Context, lo, hi int64, sigs *SigCache, buf []CompactEvent) ([]CompactEvent, error) {
+	start := len(buf)
+	buf, err := db.readCompactRows(ctx, lo, hi, buf)
+	if err != nil {
+		return buf, err
+	}
 	missing := false
-	err := db.ScanCompact(ctx, lo, hi, func(e *CompactEvent) error {
+	for _, e := range buf[start:] {
 		if _, ok := sigs.byID[e.Sig]; !ok {
 			missing = true
+			break
 		}
-		buf = append(buf, *e)
-		return nil
-	})
-	if err != nil || !missing {
-		return buf, err
+	}
+	if !missing {
+		return buf, nil
 	}
 	if err := sigs.refresh(ctx); err != nil {
 		return buf, err
 	}
-	for _, e := range buf {
+	for _, e := range buf[start:] {
 		if _, ok := sigs.byID[e.Sig]; !ok {
 			return buf, leadflow.Errorf(leadflow.EINTERNAL, "compact event %d: unknown event signature %d", e.ID, e.Sig)
 		}
@@ -236,19 +315,27 @@ func (db *DB) ReadCompact(ctx context.Context, lo, hi int64, sigs *SigCache, buf
 // migration 00006 is about to copy a large events table into the compact
 // copy (a few minutes for tens of millions of events), and how long it
 // took once done (the returned func).
+//
+// When migration 00013 is among those about to run on an existing
+// database, the returned func also packs the compact copy (noticePacking).
 func (db *DB) noticeCompactBackfill(ctx context.Context, p *goose.Provider) func() {
 	cur, target, err := p.GetVersions(ctx)
-	if err != nil || cur < 1 || cur >= 6 || target < 6 {
+	if err != nil {
 		return func() {}
+	}
+	pack := db.noticePacking(ctx, cur, target)
+	if cur < 1 || cur >= 6 || target < 6 {
+		return pack
 	}
 	var n int64
 	if err := db.queryRow(ctx, "BulkMaxEventID").Scan(&n); err != nil || n < 1_000_000 {
-		return func() {}
+		return pack
 	}
 	fmt.Fprintf(os.Stderr, "leadflow: migration 00006 copies about %d events into the compact scoring copy (event_scores); this takes a few minutes at tens of millions of events…\n", n)
 	start := time.Now()
 	return func() {
 		fmt.Fprintf(os.Stderr, "leadflow: compact scoring copy built in %s\n", time.Since(start).Round(time.Second))
+		pack()
 	}
 }
 
@@ -309,24 +396,4 @@ func (r valueRow) Scan(dest ...any) error {
 		}
 	}
 	return nil
-}
-
-// LeadJSONFor returns the JSON columns needed for the lead fields a model
-// reads (scoring.Model.LeadFields); all: every column.
-func LeadJSONFor(fields []string, all bool) LeadJSON {
-	if all {
-		return AllLeadJSON
-	}
-	var j LeadJSON
-	for _, f := range fields {
-		switch f {
-		case "source", "medium", "campaign", "first_touch", "last_touch":
-			j.Attribution = true
-		case "traits":
-			j.Traits = true
-		case "bant":
-			j.BANT = true
-		}
-	}
-	return j
 }

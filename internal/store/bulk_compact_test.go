@@ -196,3 +196,63 @@ func TestLeadsInRangeMatchesFindLead(t *testing.T) {
 		}
 	})
 }
+
+// TestLeadsInRangeRead checks the lean lead read: with every field of
+// `lead` it is the full read; with a few it fills those and the columns
+// every scorer uses, and leaves the rest zero; an unknown field reads all.
+func TestLeadsInRangeRead(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		tl := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
+		leads := []*leadflow.Lead{
+			{Email: "a@b.co", Name: "山田 太郎", Company: "山田製作所", Title: "部長", Industry: "manufacturing", Employees: 120,
+				Country: "JP", Region: "関東", Phone: "03-0000-0000", Consent: true, Traits: map[string]any{"plan": "pro"},
+				BANT: leadflow.BANT{Budget: true, Need: true, Timeline: &tl}, FirstTouch: leadflow.Attribution{Source: "google"},
+				Score: 42.5, FitScore: 30, BehaviorScore: 12.5, NextDecayAt: tl, Owner: "sato", Team: "east"},
+			{Email: "c@d.co", Unsubscribed: true, BANT: leadflow.BANT{Budget: true, Need: true, Timeline: &tl}},
+		}
+		if err := db.InTx(ctx, func(tx *store.Tx) error {
+			for _, l := range leads {
+				if err := tx.CreateLead(ctx, l); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		full, err := db.LeadsInRange(ctx, 0, leads[1].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		every := []string{"email", "name", "company", "title", "industry", "employees", "country", "region", "phone",
+			"stage", "score", "owner", "team", "source", "unsubscribed", "consent", "traits", "bant"}
+		for _, r := range []store.LeadRead{{Fields: every, Columns: []string{"stage_at", "scored_at", "model_version", "created_at"}},
+			{All: true}, {Fields: []string{"industry", "no_such_field"}}, {Columns: []string{"no_such_column"}}} {
+			got, err := db.LeadsInRangeRead(ctx, 0, leads[1].ID, r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, full) {
+				t.Errorf("read %+v:\n%+v\nwant\n%+v", r, got[0], full[0])
+			}
+		}
+		got, err := db.LeadsInRangeRead(ctx, 0, leads[1].ID, store.LeadRead{Fields: []string{"industry", "bant"}, Columns: []string{"created_at"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, g := range got {
+			f := full[i]
+			want := leadflow.Lead{ID: f.ID, Industry: f.Industry, BANT: f.BANT, Stage: f.Stage,
+				Score: f.Score, FitScore: f.FitScore, BehaviorScore: f.BehaviorScore,
+				NextDecayAt: f.NextDecayAt, CreatedAt: f.CreatedAt, UpdatedAt: f.UpdatedAt}
+			if !reflect.DeepEqual(*g, want) {
+				t.Errorf("lean read of lead %d:\n%+v\nwant\n%+v", f.ID, *g, want)
+			}
+		}
+		// Two leads with the same BANT do not share its timeline.
+		if got[0].BANT.Timeline == got[1].BANT.Timeline {
+			t.Error("the leads share one timeline pointer")
+		}
+	})
+}
