@@ -215,8 +215,29 @@ func stageIndex(s string) int {
 	return -1
 }
 
+// kpiParts says which reads a report makes (the review needs fewer).
+type kpiParts uint8
+
+const (
+	partCohorts kpiParts = 1 << iota
+	partVelocity
+	partFirstTouch
+	partSLA
+	partRecycles
+	partWon
+	partScores
+	partCosts
+	allParts = partCohorts | partVelocity | partFirstTouch | partSLA | partRecycles | partWon | partScores | partCosts
+)
+
 // KPIs computes the report of q from the database.
 func KPIs(ctx context.Context, db *store.DB, q Query) (*Report, error) {
+	return kpis(ctx, db, q, allParts)
+}
+
+// kpis computes the parts of the report of q; the figures of the other
+// parts stay zero.
+func kpis(ctx context.Context, db *store.DB, q Query, parts kpiParts) (*Report, error) {
 	if q.Now.IsZero() {
 		q.Now = time.Now()
 	}
@@ -229,11 +250,82 @@ func KPIs(ctx context.Context, db *store.DB, q Query) (*Report, error) {
 	u := newUnits(q.Period)
 	r := u.kpiRange(q.GroupBy)
 	acc := &accumulators{m: map[accKey]*accumulator{}, grouped: q.GroupBy != "", groups: map[string]bool{}}
-
-	cohorts, err := db.KPICohorts(ctx, r)
-	if err != nil {
-		return nil, err
+	reads := []struct {
+		part kpiParts
+		fn   func() error
+	}{
+		{partCohorts, func() error { return readCohorts(ctx, db, r, u, acc) }},
+		{partVelocity, func() error {
+			return db.KPIVelocity(ctx, r, func(d store.DurationRow) {
+				i := stageIndex(d.Stage)
+				v := max(d.Micros, 0)
+				acc.each(d.Group, u.bucket(d.Unit), func(x *accumulator) { x.dur[i] = append(x.dur[i], v) })
+			})
+		}},
+		{partFirstTouch, func() error {
+			return db.KPIFirstTouch(ctx, r, func(d store.DurationRow) {
+				acc.each(d.Group, u.bucket(d.Unit), func(x *accumulator) {
+					if d.Valid {
+						x.touch = append(x.touch, max(d.Micros, 0))
+					} else {
+						x.untouched++
+					}
+				})
+			})
+		}},
+		{partSLA, func() error { return readSLA(ctx, db, r, u, q.Now, acc) }},
+		{partRecycles, func() error { return readRecycles(ctx, db, r, u, acc) }},
+		{partWon, func() error {
+			won, err := db.KPIWon(ctx, r)
+			for _, w := range won {
+				acc.each(w.Group, u.bucket(w.Unit), func(a *accumulator) {
+					a.won[w.Currency] += w.Amount
+					a.wonDeals += w.Deals
+				})
+			}
+			return err
+		}},
+		{partScores, func() error {
+			scores, err := db.KPIScores(ctx, r)
+			for _, s := range scores {
+				acc.each(s.Group, -1, func(a *accumulator) { a.scores[s.Bin] += s.N })
+			}
+			return err
+		}},
 	}
+	for _, rd := range reads {
+		if parts&rd.part != 0 {
+			if err := rd.fn(); err != nil {
+				return nil, err
+			}
+		}
+	}
+
+	rep := &Report{From: q.From, To: q.To, TZ: q.Loc.String(), Interval: q.Interval, GroupBy: q.GroupBy,
+		AsOf: q.Now.UTC(), Buckets: q.Buckets(), Costs: []CampaignROI{}}
+	rep.All = acc.group(allGroup, rep)
+	rep.All.Group = "*"
+	if acc.grouped {
+		names := make([]string, 0, len(acc.groups))
+		for g := range acc.groups {
+			names = append(names, g)
+		}
+		slices.Sort(names)
+		for _, g := range names {
+			rep.Groups = append(rep.Groups, acc.group(g, rep))
+		}
+	}
+	if parts&partCosts != 0 {
+		var err error
+		if rep.Costs, err = campaignROI(ctx, db, q, u); err != nil {
+			return nil, err
+		}
+	}
+	return rep, nil
+}
+
+func readCohorts(ctx context.Context, db *store.DB, r store.KPIRange, u *units, acc *accumulators) error {
+	cohorts, err := db.KPICohorts(ctx, r)
 	for _, c := range cohorts {
 		i := stageIndex(c.Stage)
 		acc.each(c.Group, u.bucket(c.Unit), func(x *accumulator) {
@@ -246,30 +338,11 @@ func KPIs(ctx context.Context, db *store.DB, q Query) (*Report, error) {
 			}
 		})
 	}
-	err = db.KPIVelocity(ctx, r, func(d store.DurationRow) {
-		i := stageIndex(d.Stage)
-		v := max(d.Micros, 0)
-		acc.each(d.Group, u.bucket(d.Unit), func(x *accumulator) { x.dur[i] = append(x.dur[i], v) })
-	})
-	if err != nil {
-		return nil, err
-	}
-	err = db.KPIFirstTouch(ctx, r, func(d store.DurationRow) {
-		acc.each(d.Group, u.bucket(d.Unit), func(x *accumulator) {
-			if d.Valid {
-				x.touch = append(x.touch, max(d.Micros, 0))
-			} else {
-				x.untouched++
-			}
-		})
-	})
-	if err != nil {
-		return nil, err
-	}
-	slaRows, err := db.KPISLA(ctx, r, q.Now)
-	if err != nil {
-		return nil, err
-	}
+	return err
+}
+
+func readSLA(ctx context.Context, db *store.DB, r store.KPIRange, u *units, now time.Time, acc *accumulators) error {
+	slaRows, err := db.KPISLA(ctx, r, now)
 	for _, s := range slaRows {
 		acc.each(s.Group, u.bucket(s.Unit), func(x *accumulator) {
 			p := x.sla[s.Policy]
@@ -289,10 +362,11 @@ func KPIs(ctx context.Context, db *store.DB, q Query) (*Report, error) {
 			}
 		})
 	}
+	return err
+}
+
+func readRecycles(ctx context.Context, db *store.DB, r store.KPIRange, u *units, acc *accumulators) error {
 	recycles, err := db.KPIRecycles(ctx, r)
-	if err != nil {
-		return nil, err
-	}
 	for _, x := range recycles {
 		rejection := x.Manual && slices.Contains([]string{"mql", "sal", "sql", "hql"}, x.From)
 		acc.each(x.Group, u.bucket(x.Unit), func(a *accumulator) {
@@ -306,42 +380,7 @@ func KPIs(ctx context.Context, db *store.DB, q Query) (*Report, error) {
 			}
 		})
 	}
-	won, err := db.KPIWon(ctx, r)
-	if err != nil {
-		return nil, err
-	}
-	for _, w := range won {
-		acc.each(w.Group, u.bucket(w.Unit), func(a *accumulator) {
-			a.won[w.Currency] += w.Amount
-			a.wonDeals += w.Deals
-		})
-	}
-	scores, err := db.KPIScores(ctx, r)
-	if err != nil {
-		return nil, err
-	}
-	for _, s := range scores {
-		acc.each(s.Group, -1, func(a *accumulator) { a.scores[s.Bin] += s.N })
-	}
-
-	rep := &Report{From: q.From, To: q.To, TZ: q.Loc.String(), Interval: q.Interval, GroupBy: q.GroupBy,
-		AsOf: q.Now.UTC(), Buckets: q.Buckets(), Costs: []CampaignROI{}}
-	rep.All = acc.group(allGroup, rep)
-	rep.All.Group = "*"
-	if acc.grouped {
-		names := make([]string, 0, len(acc.groups))
-		for g := range acc.groups {
-			names = append(names, g)
-		}
-		slices.Sort(names)
-		for _, g := range names {
-			rep.Groups = append(rep.Groups, acc.group(g, rep))
-		}
-	}
-	if rep.Costs, err = campaignROI(ctx, db, q, u); err != nil {
-		return nil, err
-	}
-	return rep, nil
+	return err
 }
 
 // KPIRangeOf is the store's range of the reads of period p with the
@@ -349,7 +388,8 @@ func KPIs(ctx context.Context, db *store.DB, q Query) (*Report, error) {
 func KPIRangeOf(p Period, group string) store.KPIRange { return newUnits(p).kpiRange(group) }
 
 func (u *units) kpiRange(group string) store.KPIRange {
-	return store.KPIRange{From: u.p.From, To: u.p.To, Offset: u.offset, Granularity: u.gran, Group: group}
+	return store.KPIRange{From: u.p.From, To: u.p.To, Offset: u.offset, Granularity: u.gran, Group: group,
+		Cuts: append([]time.Time{}, u.starts...)}
 }
 
 // ReasonID is the reason id of a transition's reason text ("no-budget:

@@ -42,7 +42,8 @@ func Progress(ctx context.Context, db *store.DB, p Period, now time.Time) ([]Tar
 	first, _, _ := MonthSpan(months[0], p.Loc)
 	_, last, _ := MonthSpan(months[len(months)-1], p.Loc)
 	mp := Period{From: first, To: last, Loc: p.Loc, Interval: Month}
-	rep, err := KPIs(ctx, db, Query{Period: mp, Now: now})
+	// Targets are counts and the won amount.
+	rep, err := kpis(ctx, db, Query{Period: mp, Now: now}, partCohorts|partWon)
 	if err != nil {
 		return nil, err
 	}
@@ -152,11 +153,14 @@ func change(name string, cur, prev *float64) Change {
 // With active set, it also replays the active model over the period.
 func ReviewReport(ctx context.Context, db *store.DB, p Period, now time.Time, active *BacktestModel) (*Review, error) {
 	prev := p.Previous()
-	cur, err := KPIs(ctx, db, Query{Period: p, Now: now})
+	// The review shows counts, conversion, velocity, first touch, SLA and
+	// rejections: the other reads of a KPI report are left out.
+	const parts = partCohorts | partVelocity | partFirstTouch | partSLA | partRecycles
+	cur, err := kpis(ctx, db, Query{Period: p, Now: now}, parts)
 	if err != nil {
 		return nil, err
 	}
-	old, err := KPIs(ctx, db, Query{Period: prev, Now: now})
+	old, err := kpis(ctx, db, Query{Period: prev, Now: now}, parts)
 	if err != nil {
 		return nil, err
 	}
@@ -175,7 +179,7 @@ func ReviewReport(ctx context.Context, db *store.DB, p Period, now time.Time, ac
 	rv.FirstTouch = change("first_touch", c.FirstTouch.MedianHours, o.FirstTouch.MedianHours)
 	rv.SLA = change("sla_compliance", c.SLA.Compliance, o.SLA.Compliance)
 	for _, g := range []string{"team", "owner"} {
-		rep, err := KPIs(ctx, db, Query{Period: p, GroupBy: g, Now: now})
+		rep, err := kpis(ctx, db, Query{Period: p, GroupBy: g, Now: now}, partSLA)
 		if err != nil {
 			return nil, err
 		}

@@ -19,36 +19,55 @@ import (
 // a watermark. It is the one KPI statement with a dialect difference (the
 // first-touch medium is read from JSON text), so it lives here rather than
 // in queries/kpi.sql, whose statements are all prepared on both databases.
+// %[2]s is "+" for a refresh in one chunk (see KPIFunnelRowsChangedFew);
+// %[3]s joins each lead's transitions (funnelTransitionsJoin).
 // A stage reached without a recorded transition (a lead imported or loaded
 // in its stage) counts from the lead's stage_at.
 const funnelRefreshSQL = `INSERT INTO kpi_funnel (lead_id, created_at, source, medium, campaign, industry, owner, team, score,
-    mql_at, sal_at, sql_at, hql_at, opp_at, won_at, recycled)
-SELECT l.id, l.created_at, l.source, coalesce(%s, ''), l.campaign, l.industry, l.owner, l.team, l.score,
+    mql_at, sal_at, sql_at, hql_at, opp_at, won_at, recycled, qualified)
+SELECT l.id, l.created_at, l.source, coalesce(%[1]s, ''), l.campaign, l.industry, l.owner, l.team, l.score,
     coalesce(t.mql_at, CASE WHEN l.stage IN ('mql', 'sal', 'sql', 'hql', 'opportunity', 'customer') THEN l.stage_at END),
     coalesce(t.sal_at, CASE WHEN l.stage IN ('sal', 'sql', 'hql', 'opportunity', 'customer') THEN l.stage_at END),
     coalesce(t.sql_at, CASE WHEN l.stage IN ('sql', 'hql', 'opportunity', 'customer') THEN l.stage_at END),
     coalesce(t.hql_at, CASE WHEN l.stage IN ('hql', 'opportunity', 'customer') THEN l.stage_at END),
     coalesce(t.opp_at, CASE WHEN l.stage IN ('opportunity', 'customer') THEN l.stage_at END),
     coalesce(t.won_at, CASE WHEN l.stage = 'customer' THEN l.stage_at END),
-    coalesce(t.recycled, CASE WHEN l.stage = 'recycled' THEN 1 ELSE 0 END)
-FROM leads l LEFT JOIN (
-    SELECT tr.lead_id,
-        min(CASE WHEN tr.to_stage IN ('mql', 'sal', 'sql', 'hql', 'opportunity', 'customer') THEN tr.at END) AS mql_at,
+    coalesce(t.recycled, CASE WHEN l.stage = 'recycled' THEN 1 ELSE 0 END),
+    CASE WHEN l.stage IN ('mql', 'sal', 'sql', 'hql', 'opportunity', 'customer') THEN 1 ELSE 0 END
+FROM leads l %[3]s
+WHERE l.updated_at > ? AND %[2]sl.id > ? AND %[2]sl.id <= ? AND l.erased_at IS NULL
+ON CONFLICT (lead_id) DO UPDATE SET created_at = excluded.created_at, source = excluded.source,
+    medium = excluded.medium, campaign = excluded.campaign, industry = excluded.industry,
+    owner = excluded.owner, team = excluded.team, score = excluded.score, mql_at = excluded.mql_at,
+    sal_at = excluded.sal_at, sql_at = excluded.sql_at, hql_at = excluded.hql_at,
+    opp_at = excluded.opp_at, won_at = excluded.won_at, recycled = excluded.recycled,
+    qualified = excluded.qualified`
+
+// funnelTransitionAggs are when a lead's transitions first reached each
+// stage (or a later one) and how often it was recycled.
+const funnelTransitionAggs = `min(CASE WHEN tr.to_stage IN ('mql', 'sal', 'sql', 'hql', 'opportunity', 'customer') THEN tr.at END) AS mql_at,
         min(CASE WHEN tr.to_stage IN ('sal', 'sql', 'hql', 'opportunity', 'customer') THEN tr.at END) AS sal_at,
         min(CASE WHEN tr.to_stage IN ('sql', 'hql', 'opportunity', 'customer') THEN tr.at END) AS sql_at,
         min(CASE WHEN tr.to_stage IN ('hql', 'opportunity', 'customer') THEN tr.at END) AS hql_at,
         min(CASE WHEN tr.to_stage IN ('opportunity', 'customer') THEN tr.at END) AS opp_at,
         min(CASE WHEN tr.to_stage = 'customer' THEN tr.at END) AS won_at,
-        sum(CASE WHEN tr.to_stage = 'recycled' THEN 1 ELSE 0 END) AS recycled
-    FROM transitions tr JOIN leads l2 ON l2.id = tr.lead_id
-    WHERE l2.updated_at > ? AND l2.id > ? AND l2.id <= ?
-    GROUP BY tr.lead_id) t ON t.lead_id = l.id
-WHERE l.updated_at > ? AND l.id > ? AND l.id <= ? AND l.erased_at IS NULL
-ON CONFLICT (lead_id) DO UPDATE SET created_at = excluded.created_at, source = excluded.source,
-    medium = excluded.medium, campaign = excluded.campaign, industry = excluded.industry,
-    owner = excluded.owner, team = excluded.team, score = excluded.score, mql_at = excluded.mql_at,
-    sal_at = excluded.sal_at, sql_at = excluded.sql_at, hql_at = excluded.hql_at,
-    opp_at = excluded.opp_at, won_at = excluded.won_at, recycled = excluded.recycled`
+        sum(CASE WHEN tr.to_stage = 'recycled' THEN 1 ELSE 0 END) AS recycled`
+
+// funnelTransitionsJoin joins the refreshed leads' transitions: SQLite
+// aggregates those of the changed leads once (three parameters: since,
+// lo, hi); PostgreSQL per lead through transitions_lead (LATERAL), as its
+// statistics, taken before a burst of changes, make it expect one changed
+// lead and rescan a joined aggregate once per lead (50,000 leads: minutes).
+var funnelTransitionsJoin = map[string]string{
+	"sqlite": `LEFT JOIN (
+    SELECT tr.lead_id, ` + funnelTransitionAggs + `
+    FROM transitions tr
+    WHERE tr.lead_id IN (SELECT l2.id FROM leads l2 WHERE l2.updated_at > ? AND %[2]sl2.id > ? AND %[2]sl2.id <= ?)
+    GROUP BY tr.lead_id) t ON t.lead_id = l.id`,
+	"postgres": `LEFT JOIN LATERAL (
+    SELECT ` + funnelTransitionAggs + `
+    FROM transitions tr WHERE tr.lead_id = l.id) t ON true`,
+}
 
 // funnelMediumExpr reads first_touch.medium in each dialect.
 var funnelMediumExpr = map[string]string{
@@ -70,6 +89,9 @@ const (
 	// a transaction that committed after it, with an updated_at before the
 	// watermark, started at most funnelMargin before it.
 	funnelReadKey = "funnel.refreshed_at"
+	// funnelQuiet: a refresh that finds nothing within this long of the
+	// last one leaves the watermarks alone.
+	funnelQuiet = 10 * time.Second
 )
 
 // RefreshFunnel brings kpi_funnel up to date with the leads changed since
@@ -104,23 +126,37 @@ func (db *DB) RefreshFunnel(ctx context.Context) (int64, error) {
 		return 0, wrapDB(err, "kpi changed leads")
 	}
 	if n == 0 {
+		if err := db.refreshGone(ctx); err != nil {
+			return 0, err
+		}
+		if err := db.buildAgg(ctx); err != nil {
+			return 0, err
+		}
+		// Nothing changed: a read shortly after the last refresh need not
+		// move the margin (refreshing from an older time is only slower),
+		// so that back-to-back reads do not write.
+		if start-readAt < funnelQuiet.Microseconds() && readAt <= start {
+			return 0, nil
+		}
 		_, err := db.Write.ExecContext(ctx, db.q.get("KPIStateSet"), funnelReadKey, start)
 		return 0, wrapDB(err, "kpi watermark")
 	}
-	q := fmt.Sprintf(funnelRefreshSQL, funnelMediumExpr[db.Dialect.Name])
-	q = db.Dialect.Rebind(q)
 	step := maxID
 	if n > funnelChunk {
 		step = funnelChunk
 	}
+	// In one chunk, the changed leads are found by leads_updated; in
+	// chunks, by id range (see KPIFunnelRowsChangedFew).
+	few := step == maxID
+	plus := map[bool]string{true: "+"}[few]
+	join := strings.ReplaceAll(funnelTransitionsJoin[db.Dialect.Name], "%[2]s", plus)
+	q := db.Dialect.Rebind(fmt.Sprintf(funnelRefreshSQL, funnelMediumExpr[db.Dialect.Name], plus, join))
+	joinArgs := strings.Count(join, "?")
 	for lo := int64(0); lo < maxID; lo += step {
 		hi := min(lo+step, maxID)
 		last := hi == maxID
 		err := db.InTx(ctx, func(tx *Tx) error {
-			if _, err := tx.ExecContext(ctx, q, since, lo, hi, since, lo, hi); err != nil {
-				return wrapDB(err, "kpi funnel refresh")
-			}
-			if _, err := tx.exec(ctx, "KPIFunnelDeleteErased", since, lo, hi); err != nil {
+			if err := tx.refreshChunk(ctx, q, joinArgs > 0, few, since, lo, hi); err != nil {
 				return err
 			}
 			if last {
@@ -136,6 +172,10 @@ func (db *DB) RefreshFunnel(ctx context.Context) (int64, error) {
 			return 0, err
 		}
 	}
+	// The first refresh after migration 00014 builds the aggregates.
+	if err := db.buildAgg(ctx); err != nil {
+		return 0, err
+	}
 	return n, nil
 }
 
@@ -149,6 +189,9 @@ type KPIRange struct {
 	// Group is the breakdown column: source, medium, campaign, industry,
 	// owner, team, or "" for none.
 	Group string
+	// Cuts are the bucket starts inside the period: the aggregates are
+	// read in whole hours and days between them. nil: every unit boundary.
+	Cuts []time.Time
 }
 
 // GroupColumns are the breakdowns KPI reads accept.
@@ -193,36 +236,8 @@ type CohortRow struct {
 	Reached [7]int64
 	// Recycled counts those recycled at least once.
 	Recycled int64
-}
-
-// KPICohorts returns the stage counts and cohorts of a period.
-func (db *DB) KPICohorts(ctx context.Context, r KPIRange) ([]CohortRow, error) {
-	if err := r.check(); err != nil {
-		return nil, err
-	}
-	var args []any
-	for range FunnelStages {
-		args = append(append(args, r.head()...), r.period()...)
-	}
-	rows, err := db.Read.QueryContext(ctx, db.q.get("KPIStageCohorts"), args...)
-	if err != nil {
-		return nil, wrapDB(err, "kpi cohorts")
-	}
-	defer rows.Close()
-	var out []CohortRow
-	for rows.Next() {
-		var c CohortRow
-		c.Reached[0] = -1
-		var rec sql.NullInt64
-		if err := rows.Scan(&c.Stage, &c.Unit, &c.Group, &c.N, &c.Reached[1], &c.Reached[2], &c.Reached[3],
-			&c.Reached[4], &c.Reached[5], &c.Reached[6], &rec); err != nil {
-			return nil, wrapDB(err, "kpi cohorts")
-		}
-		c.Reached[0] = c.N
-		c.Recycled = rec.Int64
-		out = append(out, c)
-	}
-	return out, wrapDB(rows.Err(), "kpi cohorts")
+	// Qualified counts those whose current stage is mql or beyond.
+	Qualified int64
 }
 
 // DurationRow is one lead's duration for a KPI: Micros is the time from
@@ -237,30 +252,54 @@ type DurationRow struct {
 }
 
 // KPIVelocity calls fn for every lead that first reached a stage in the
-// period, with the time it took from the stage before.
+// period, with the time it took from the stage before. Each stage is one
+// read of its covering index (migration 00014), in time order; without a
+// breakdown the group column is left out.
 func (db *DB) KPIVelocity(ctx context.Context, r KPIRange, fn func(DurationRow)) error {
 	if err := r.check(); err != nil {
 		return err
 	}
-	var args []any
-	for range FunnelStages[1:] {
-		args = append(append(args, r.head()...), r.period()...)
+	name, args := "KPIVelocityStage", []any{r.Offset, r.Granularity, r.Group, us(r.From), us(r.To)}
+	if r.Group == "" {
+		name, args = "KPIVelocityStageAll", []any{r.Offset, r.Granularity, us(r.From), us(r.To)}
 	}
-	rows, err := db.Read.QueryContext(ctx, db.q.get("KPIVelocity"), args...)
-	if err != nil {
-		return wrapDB(err, "kpi velocity")
-	}
-	defer rows.Close()
+	tmpl := db.q.get(name)
+	groups := map[string]string{}
 	var d DurationRow
-	var stage, group []byte
-	for rows.Next() {
-		if err := rows.Scan(&stage, &d.Unit, &group, &d.Micros); err != nil {
+	var group []byte
+	for i := 1; i < len(FunnelStages); i++ {
+		q := strings.NewReplacer("mql_at", stageCols[i], "created_at", stageCols[i-1]).Replace(tmpl)
+		rows, err := db.Read.QueryContext(ctx, q, args...)
+		if err != nil {
 			return wrapDB(err, "kpi velocity")
 		}
-		d.Stage, d.Group, d.Valid = internKPI(stage), internKPI(group), true
-		fn(d)
+		d.Stage, d.Valid = FunnelStages[i], true
+		for rows.Next() {
+			dest := []any{&d.Unit, &d.Micros}
+			if r.Group != "" {
+				dest = []any{&d.Unit, &group, &d.Micros}
+			}
+			if err := rows.Scan(dest...); err != nil {
+				rows.Close()
+				return wrapDB(err, "kpi velocity")
+			}
+			if r.Group != "" {
+				g, ok := groups[string(group)]
+				if !ok {
+					g = string(group)
+					groups[g] = g
+				}
+				d.Group = g
+			}
+			fn(d)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return wrapDB(err, "kpi velocity")
+		}
 	}
-	return wrapDB(rows.Err(), "kpi velocity")
+	return nil
 }
 
 // KPIFirstTouch calls fn for every MQL of the period with the time from
@@ -362,30 +401,6 @@ type ScoreBinRow struct {
 	Group string
 	Bin   int
 	N     int64
-}
-
-// KPIScores returns the score distribution of the leads created in the
-// period.
-func (db *DB) KPIScores(ctx context.Context, r KPIRange) ([]ScoreBinRow, error) {
-	if err := r.check(); err != nil {
-		return nil, err
-	}
-	rows, err := db.Read.QueryContext(ctx, db.q.get("KPIScores"), r.Group, us(r.From), us(r.To))
-	if err != nil {
-		return nil, wrapDB(err, "kpi scores")
-	}
-	defer rows.Close()
-	var out []ScoreBinRow
-	for rows.Next() {
-		var x ScoreBinRow
-		var bin float64
-		if err := rows.Scan(&x.Group, &bin, &x.N); err != nil {
-			return nil, wrapDB(err, "kpi scores")
-		}
-		x.Bin = int(bin)
-		out = append(out, x)
-	}
-	return out, wrapDB(rows.Err(), "kpi scores")
 }
 
 // WonRow sums the won deals of one bucket, group and currency.

@@ -110,34 +110,48 @@ func (db *DB) fillWhy(ctx context.Context, items []QueueItem) error {
 	return wrapDB(rows.Err(), "queue transitions")
 }
 
-// Funnel counts the leads created in [from, to) by the furthest funnel
-// stage each reached: the result has one count per leadflow.FunnelStages
-// entry, each the number of leads that reached that stage or beyond.
+// Funnel counts the leads created in [from, to) that reached each funnel
+// stage by now (docs/kpis.md "Reaching a stage"): one count per
+// leadflow.FunnelStages entry. It reads the KPI pre-aggregates, refreshed
+// first.
 func (db *DB) Funnel(ctx context.Context, from, to time.Time) ([]int64, error) {
-	rows, err := db.Read.QueryContext(ctx, db.q.get("WebFunnel"), us(from), us(to))
+	if err := refreshForDashboard(ctx, db, from, to); err != nil {
+		return nil, err
+	}
+	return db.funnel(ctx, from, to)
+}
+
+// FunnelAndSources is Funnel and TopSources with one refresh (the
+// dashboard).
+func (db *DB) FunnelAndSources(ctx context.Context, from, to time.Time) ([]int64, []SourceCount, error) {
+	if err := refreshForDashboard(ctx, db, from, to); err != nil {
+		return nil, nil, err
+	}
+	counts, err := db.funnel(ctx, from, to)
+	if err != nil {
+		return nil, nil, err
+	}
+	sources, err := db.topSources(ctx, from, to)
+	return counts, sources, err
+}
+
+func refreshForDashboard(ctx context.Context, db *DB, from, to time.Time) error {
+	if !to.After(from) {
+		return leadflow.Invalidf("period", "empty period")
+	}
+	_, err := db.RefreshFunnel(ctx)
+	return err
+}
+
+func (db *DB) funnel(ctx context.Context, from, to time.Time) ([]int64, error) {
+	reached := make([]int64, len(leadflow.FunnelStages))
+	err := db.readCohorts(ctx, wholeRange(from, to, ""), []int{0}, func(_ int, _ int64, _ string, v *aggVec) {
+		for i := range reached {
+			reached[i] += v[i]
+		}
+	})
 	if err != nil {
 		return nil, wrapDB(err, "funnel")
-	}
-	defer rows.Close()
-	n := len(leadflow.FunnelStages)
-	at := make([]int64, n)
-	for rows.Next() {
-		var r, c int64
-		if err := rows.Scan(&r, &c); err != nil {
-			return nil, wrapDB(err, "funnel")
-		}
-		if r >= 0 && int(r) < n {
-			at[r] += c
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, wrapDB(err, "funnel")
-	}
-	reached := make([]int64, n)
-	var sum int64
-	for i := n - 1; i >= 0; i-- {
-		sum += at[i]
-		reached[i] = sum
 	}
 	return reached, nil
 }
@@ -207,22 +221,39 @@ type SourceCount struct {
 }
 
 // TopSources lists the sources of the leads created in [from, to), the
-// biggest first (at most 8).
+// biggest first (at most 8), with how many are in mql or a later stage
+// now, from the KPI pre-aggregates (refreshed first).
 func (db *DB) TopSources(ctx context.Context, from, to time.Time) ([]SourceCount, error) {
-	rows, err := db.Read.QueryContext(ctx, db.q.get("WebTopSources"), us(from), us(to))
+	if err := refreshForDashboard(ctx, db, from, to); err != nil {
+		return nil, err
+	}
+	return db.topSources(ctx, from, to)
+}
+
+func (db *DB) topSources(ctx context.Context, from, to time.Time) ([]SourceCount, error) {
+	by := map[string]*SourceCount{}
+	err := db.readCohorts(ctx, wholeRange(from, to, "source"), []int{0}, func(_ int, _ int64, src string, v *aggVec) {
+		s := by[src]
+		if s == nil {
+			s = &SourceCount{Source: src}
+			by[src] = s
+		}
+		s.Leads += v[0]
+		s.Qualified += v[8]
+	})
 	if err != nil {
 		return nil, wrapDB(err, "top sources")
 	}
-	defer rows.Close()
 	out := []SourceCount{}
-	for rows.Next() {
-		var s SourceCount
-		if err := rows.Scan(&s.Source, &s.Leads, &s.Qualified); err != nil {
-			return nil, wrapDB(err, "top sources")
+	for _, s := range by {
+		if s.Leads > 0 {
+			out = append(out, *s)
 		}
-		out = append(out, s)
 	}
-	return out, wrapDB(rows.Err(), "top sources")
+	slices.SortFunc(out, func(a, b SourceCount) int {
+		return cmp.Or(cmp.Compare(b.Leads, a.Leads), strings.Compare(a.Source, b.Source))
+	})
+	return out[:min(len(out), 8)], nil
 }
 
 // FilterValues are the values the lead list offers in its filters.
@@ -230,8 +261,9 @@ type FilterValues struct {
 	Sources, Campaigns, Industries, Teams []string
 }
 
-// LeadFilterValues reads the distinct sources, campaigns, industries and
-// teams.
+// LeadFilterValues reads the distinct sources, campaigns, industries
+// (the first 200 of each, in order) and teams, straight from indexes: no
+// cache, a new source is in the menu at once.
 func (db *DB) LeadFilterValues(ctx context.Context) (*FilterValues, error) {
 	fv := &FilterValues{}
 	for _, q := range []struct {

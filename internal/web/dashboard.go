@@ -47,11 +47,12 @@ func (h *handler) dashboard(w http.ResponseWriter, r *http.Request) {
 	to := now.Add(time.Microsecond) // [from, to) includes now
 	from := to.AddDate(0, 0, -days)
 	v := dashboardView{Days: days, Periods: periods, From: from, To: to}
-	counts, err := h.deps.DB.Funnel(ctx, from, to)
+	counts, sources, err := h.deps.DB.FunnelAndSources(ctx, from, to)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
+	v.Sources = sources
 	for i, s := range leadflow.FunnelStages {
 		st := funnelStep{Stage: s, Count: counts[i], Top: counts[0]}
 		if i > 0 {
@@ -68,10 +69,6 @@ func (h *handler) dashboard(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if v.SLA, err = h.deps.DB.SLAStatusNow(ctx, now); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	if v.Sources, err = h.deps.DB.TopSources(ctx, from, to); err != nil {
 		h.fail(w, r, err)
 		return
 	}

@@ -13,67 +13,100 @@ SELECT value FROM kpi_state WHERE key = ?
 INSERT INTO kpi_state (key, value) VALUES (?, ?)
 ON CONFLICT (key) DO UPDATE SET value = excluded.value
 
+-- name: KPIStateDelete
+DELETE FROM kpi_state WHERE key = ?
+
 -- name: KPILeadsChanged
 SELECT count(*), coalesce(max(updated_at), 0), coalesce(max(id), 0) FROM leads WHERE updated_at > ?
+
+-- The leads changed after a watermark with an id in (lo, hi]: the Few
+-- variants, for a refresh in one chunk, walk leads_updated (the unary +
+-- keeps SQLite from walking the id range, every lead, instead).
 
 -- name: KPIFunnelDeleteErased
 DELETE FROM kpi_funnel WHERE lead_id IN (
     SELECT id FROM leads WHERE updated_at > ? AND id > ? AND id <= ? AND erased_at IS NOT NULL)
 
--- Per stage S: the leads that first reached S (or a later funnel stage) in
--- the period, by bucket and group, and how many of them have reached each
--- stage by now (the cohort counts). 'lead' is the lead's creation.
+-- name: KPIFunnelDeleteErasedFew
+DELETE FROM kpi_funnel WHERE lead_id IN (
+    SELECT id FROM leads WHERE updated_at > ? AND +id > ? AND +id <= ? AND erased_at IS NOT NULL)
 
--- name: KPIStageCohorts
+-- Per stage S: the leads that first reached S (or a later funnel stage) in
+-- [from, to), by bucket and group, and how many of them have reached each
+-- stage by now (the cohort counts), were ever recycled, are in mql or a
+-- later stage now. Written for 'lead' (the lead's creation); the store
+-- makes the other stages' from it (created_at -> mql_at, …) and reads it
+-- only for the pieces of a period shorter than an hour: the rest comes
+-- from kpi_agg.
+
+-- name: KPIStageCohort
 SELECT 'lead', (created_at + ?) / ?, CASE ? WHEN 'source' THEN source WHEN 'medium' THEN medium WHEN 'campaign' THEN campaign WHEN 'industry' THEN industry WHEN 'owner' THEN owner WHEN 'team' THEN team ELSE '' END,
-       count(*), count(mql_at), count(sal_at), count(sql_at), count(hql_at), count(opp_at), count(won_at), sum(CASE WHEN recycled > 0 THEN 1 ELSE 0 END)
+       count(*), count(mql_at), count(sal_at), count(sql_at), count(hql_at), count(opp_at), count(won_at),
+       sum(CASE WHEN recycled > 0 THEN 1 ELSE 0 END), sum(qualified)
 FROM kpi_funnel WHERE created_at >= ? AND created_at < ? GROUP BY 2, 3
-UNION ALL
-SELECT 'mql', (mql_at + ?) / ?, CASE ? WHEN 'source' THEN source WHEN 'medium' THEN medium WHEN 'campaign' THEN campaign WHEN 'industry' THEN industry WHEN 'owner' THEN owner WHEN 'team' THEN team ELSE '' END,
-       count(*), count(mql_at), count(sal_at), count(sql_at), count(hql_at), count(opp_at), count(won_at), sum(CASE WHEN recycled > 0 THEN 1 ELSE 0 END)
-FROM kpi_funnel WHERE mql_at >= ? AND mql_at < ? GROUP BY 2, 3
-UNION ALL
-SELECT 'sal', (sal_at + ?) / ?, CASE ? WHEN 'source' THEN source WHEN 'medium' THEN medium WHEN 'campaign' THEN campaign WHEN 'industry' THEN industry WHEN 'owner' THEN owner WHEN 'team' THEN team ELSE '' END,
-       count(*), count(mql_at), count(sal_at), count(sql_at), count(hql_at), count(opp_at), count(won_at), sum(CASE WHEN recycled > 0 THEN 1 ELSE 0 END)
-FROM kpi_funnel WHERE sal_at >= ? AND sal_at < ? GROUP BY 2, 3
-UNION ALL
-SELECT 'sql', (sql_at + ?) / ?, CASE ? WHEN 'source' THEN source WHEN 'medium' THEN medium WHEN 'campaign' THEN campaign WHEN 'industry' THEN industry WHEN 'owner' THEN owner WHEN 'team' THEN team ELSE '' END,
-       count(*), count(mql_at), count(sal_at), count(sql_at), count(hql_at), count(opp_at), count(won_at), sum(CASE WHEN recycled > 0 THEN 1 ELSE 0 END)
-FROM kpi_funnel WHERE sql_at >= ? AND sql_at < ? GROUP BY 2, 3
-UNION ALL
-SELECT 'hql', (hql_at + ?) / ?, CASE ? WHEN 'source' THEN source WHEN 'medium' THEN medium WHEN 'campaign' THEN campaign WHEN 'industry' THEN industry WHEN 'owner' THEN owner WHEN 'team' THEN team ELSE '' END,
-       count(*), count(mql_at), count(sal_at), count(sql_at), count(hql_at), count(opp_at), count(won_at), sum(CASE WHEN recycled > 0 THEN 1 ELSE 0 END)
-FROM kpi_funnel WHERE hql_at >= ? AND hql_at < ? GROUP BY 2, 3
-UNION ALL
-SELECT 'opportunity', (opp_at + ?) / ?, CASE ? WHEN 'source' THEN source WHEN 'medium' THEN medium WHEN 'campaign' THEN campaign WHEN 'industry' THEN industry WHEN 'owner' THEN owner WHEN 'team' THEN team ELSE '' END,
-       count(*), count(mql_at), count(sal_at), count(sql_at), count(hql_at), count(opp_at), count(won_at), sum(CASE WHEN recycled > 0 THEN 1 ELSE 0 END)
-FROM kpi_funnel WHERE opp_at >= ? AND opp_at < ? GROUP BY 2, 3
-UNION ALL
-SELECT 'customer', (won_at + ?) / ?, CASE ? WHEN 'source' THEN source WHEN 'medium' THEN medium WHEN 'campaign' THEN campaign WHEN 'industry' THEN industry WHEN 'owner' THEN owner WHEN 'team' THEN team ELSE '' END,
-       count(*), count(mql_at), count(sal_at), count(sql_at), count(hql_at), count(opp_at), count(won_at), sum(CASE WHEN recycled > 0 THEN 1 ELSE 0 END)
-FROM kpi_funnel WHERE won_at >= ? AND won_at < ? GROUP BY 2, 3
+
+-- The pre-aggregates (migration 00014, store/kpi_agg.go).
+
+-- name: KPIAggRange
+SELECT stage, unit, val, n, r1, r2, r3, r4, r5, r6, recycled, qualified FROM kpi_agg
+WHERE lvl = ? AND dim = ? AND unit >= ? AND unit < ? AND stage >= ? AND stage <= ? AND n <> 0
+
+-- name: KPIAggScoreRange
+SELECT val, bin, n FROM kpi_agg_scores WHERE dim = ? AND unit >= ? AND unit < ? AND n <> 0
+
+-- name: KPIAggAll
+SELECT lvl, dim, unit, stage, val, n, r1, r2, r3, r4, r5, r6, recycled, qualified FROM kpi_agg WHERE n <> 0
+
+-- name: KPIAggScoresAll
+SELECT dim, unit, val, bin, n FROM kpi_agg_scores WHERE n <> 0
+
+-- name: KPIAggClear
+DELETE FROM kpi_agg
+
+-- name: KPIAggScoresClear
+DELETE FROM kpi_agg_scores
+
+-- name: KPIFunnelRowsChanged
+SELECT lead_id, created_at, source, medium, campaign, industry, owner, team, score,
+       mql_at, sal_at, sql_at, hql_at, opp_at, won_at, recycled, qualified
+FROM kpi_funnel WHERE lead_id IN (SELECT id FROM leads WHERE updated_at > ? AND id > ? AND id <= ?)
+
+-- name: KPIFunnelRowsChangedFew
+SELECT lead_id, created_at, source, medium, campaign, industry, owner, team, score,
+       mql_at, sal_at, sql_at, hql_at, opp_at, won_at, recycled, qualified
+FROM kpi_funnel WHERE lead_id IN (SELECT id FROM leads WHERE updated_at > ? AND +id > ? AND +id <= ?)
+
+-- name: KPIFunnelRowsAll
+SELECT lead_id, created_at, source, medium, campaign, industry, owner, team, score,
+       mql_at, sal_at, sql_at, hql_at, opp_at, won_at, recycled, qualified
+FROM kpi_funnel
+
+-- name: KPIFunnelGone
+SELECT lead_id, created_at, source, medium, campaign, industry, owner, team, score,
+       mql_at, sal_at, sql_at, hql_at, opp_at, won_at, recycled, qualified
+FROM kpi_funnel_gone
+
+-- name: KPIFunnelGoneAny
+SELECT count(*) FROM (SELECT 1 FROM kpi_funnel_gone LIMIT 1) x
+
+-- name: KPIFunnelGoneDelete
+DELETE FROM kpi_funnel_gone WHERE lead_id = ?
+
+-- name: KPIFunnelGoneClear
+DELETE FROM kpi_funnel_gone
 
 -- Velocity: per stage T, the leads that first reached T in the period and
 -- how long after reaching the stage before T they did (microseconds).
+-- Written for T = mql (the stage before: the lead's creation); the store
+-- makes the other stages' from it (mql_at -> T's column, created_at -> the
+-- column of the stage before), each read from T's covering index.
 
--- name: KPIVelocity
-SELECT 'mql', (mql_at + ?) / ?, CASE ? WHEN 'source' THEN source WHEN 'medium' THEN medium WHEN 'campaign' THEN campaign WHEN 'industry' THEN industry WHEN 'owner' THEN owner WHEN 'team' THEN team ELSE '' END, mql_at - created_at
+-- name: KPIVelocityStage
+SELECT (mql_at + ?) / ?, CASE ? WHEN 'source' THEN source WHEN 'medium' THEN medium WHEN 'campaign' THEN campaign WHEN 'industry' THEN industry WHEN 'owner' THEN owner WHEN 'team' THEN team ELSE '' END, mql_at - created_at
 FROM kpi_funnel WHERE mql_at >= ? AND mql_at < ?
-UNION ALL
-SELECT 'sal', (sal_at + ?) / ?, CASE ? WHEN 'source' THEN source WHEN 'medium' THEN medium WHEN 'campaign' THEN campaign WHEN 'industry' THEN industry WHEN 'owner' THEN owner WHEN 'team' THEN team ELSE '' END, sal_at - mql_at
-FROM kpi_funnel WHERE sal_at >= ? AND sal_at < ?
-UNION ALL
-SELECT 'sql', (sql_at + ?) / ?, CASE ? WHEN 'source' THEN source WHEN 'medium' THEN medium WHEN 'campaign' THEN campaign WHEN 'industry' THEN industry WHEN 'owner' THEN owner WHEN 'team' THEN team ELSE '' END, sql_at - sal_at
-FROM kpi_funnel WHERE sql_at >= ? AND sql_at < ?
-UNION ALL
-SELECT 'hql', (hql_at + ?) / ?, CASE ? WHEN 'source' THEN source WHEN 'medium' THEN medium WHEN 'campaign' THEN campaign WHEN 'industry' THEN industry WHEN 'owner' THEN owner WHEN 'team' THEN team ELSE '' END, hql_at - sql_at
-FROM kpi_funnel WHERE hql_at >= ? AND hql_at < ?
-UNION ALL
-SELECT 'opportunity', (opp_at + ?) / ?, CASE ? WHEN 'source' THEN source WHEN 'medium' THEN medium WHEN 'campaign' THEN campaign WHEN 'industry' THEN industry WHEN 'owner' THEN owner WHEN 'team' THEN team ELSE '' END, opp_at - hql_at
-FROM kpi_funnel WHERE opp_at >= ? AND opp_at < ?
-UNION ALL
-SELECT 'customer', (won_at + ?) / ?, CASE ? WHEN 'source' THEN source WHEN 'medium' THEN medium WHEN 'campaign' THEN campaign WHEN 'industry' THEN industry WHEN 'owner' THEN owner WHEN 'team' THEN team ELSE '' END, won_at - opp_at
-FROM kpi_funnel WHERE won_at >= ? AND won_at < ?
+
+-- name: KPIVelocityStageAll
+SELECT (mql_at + ?) / ?, mql_at - created_at FROM kpi_funnel WHERE mql_at >= ? AND mql_at < ?
 
 -- First touch: the MQLs of the period and the time from reaching MQL to
 -- the first sales touch at or after it (NULL: not touched yet).

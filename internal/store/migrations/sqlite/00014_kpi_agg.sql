@@ -1,0 +1,124 @@
+-- +goose Up
+-- KPI pre-aggregates (docs/kpis.md "Speed"): the counts of kpi_funnel per
+-- stage, UTC hour or day and breakdown value, kept up to date by
+-- store.RefreshFunnel from the old and new kpi_funnel rows of the leads it
+-- refreshes (subtract the old, add the new), and built from kpi_funnel by
+-- the first refresh after this migration (kpi_state 'agg.built').
+
+-- Whether the lead's current stage is mql or beyond (the dashboard's
+-- "qualified now" of top sources).
+ALTER TABLE kpi_funnel ADD COLUMN qualified INTEGER NOT NULL DEFAULT 0;
+UPDATE kpi_funnel SET qualified = 1 WHERE lead_id IN (
+    SELECT id FROM leads WHERE stage IN ('mql', 'sal', 'sql', 'hql', 'opportunity', 'customer'));
+
+-- lvl 1: unit = UTC hour (t / 3600 s), lvl 2: UTC day; stage indexes
+-- store.FunnelStages (0 lead created … 6 customer); dim 0 is every lead
+-- (val ''), 1…6 source, medium, campaign, industry, owner, team. n counts
+-- the leads that reached the stage in the unit, r1…r6 how many of them
+-- reached mql … customer by now, recycled those recycled at least once,
+-- qualified those whose current stage is mql or beyond.
+CREATE TABLE kpi_agg (
+    lvl       INTEGER NOT NULL,
+    dim       INTEGER NOT NULL,
+    unit      INTEGER NOT NULL,
+    stage     INTEGER NOT NULL,
+    val       TEXT    NOT NULL,
+    n         INTEGER NOT NULL,
+    r1        INTEGER NOT NULL,
+    r2        INTEGER NOT NULL,
+    r3        INTEGER NOT NULL,
+    r4        INTEGER NOT NULL,
+    r5        INTEGER NOT NULL,
+    r6        INTEGER NOT NULL,
+    recycled  INTEGER NOT NULL,
+    qualified INTEGER NOT NULL,
+    PRIMARY KEY (lvl, dim, unit, stage, val)
+) WITHOUT ROWID;
+
+-- Leads created per UTC day and breakdown value by current score bin
+-- (floor(score / 10)).
+CREATE TABLE kpi_agg_scores (
+    dim  INTEGER NOT NULL,
+    unit INTEGER NOT NULL,
+    val  TEXT    NOT NULL,
+    bin  INTEGER NOT NULL,
+    n    INTEGER NOT NULL,
+    PRIMARY KEY (dim, unit, val, bin)
+) WITHOUT ROWID;
+
+-- kpi_funnel rows deleted outside the refresh (a merged lead's row goes
+-- with it): the refresh subtracts them from the aggregates, then forgets
+-- them.
+CREATE TABLE kpi_funnel_gone (
+    lead_id    INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    source     TEXT    NOT NULL,
+    medium     TEXT    NOT NULL,
+    campaign   TEXT    NOT NULL,
+    industry   TEXT    NOT NULL,
+    owner      TEXT    NOT NULL,
+    team       TEXT    NOT NULL,
+    score      REAL    NOT NULL,
+    mql_at     INTEGER,
+    sal_at     INTEGER,
+    sql_at     INTEGER,
+    hql_at     INTEGER,
+    opp_at     INTEGER,
+    won_at     INTEGER,
+    recycled   INTEGER NOT NULL,
+    qualified  INTEGER NOT NULL
+);
+
+-- +goose StatementBegin
+CREATE TRIGGER kpi_funnel_gone AFTER DELETE ON kpi_funnel BEGIN
+    INSERT INTO kpi_funnel_gone VALUES (OLD.lead_id, OLD.created_at, OLD.source, OLD.medium, OLD.campaign,
+        OLD.industry, OLD.owner, OLD.team, OLD.score, OLD.mql_at, OLD.sal_at, OLD.sql_at, OLD.hql_at,
+        OLD.opp_at, OLD.won_at, OLD.recycled, OLD.qualified);
+END;
+-- +goose StatementEnd
+
+-- Velocity and first touch read these covering indexes in time order
+-- (the stage time, the one before it, the breakdown columns) instead of
+-- one table row per lead.
+DROP INDEX kpi_funnel_mql;
+DROP INDEX kpi_funnel_sal;
+DROP INDEX kpi_funnel_sql;
+DROP INDEX kpi_funnel_hql;
+DROP INDEX kpi_funnel_opp;
+DROP INDEX kpi_funnel_won;
+CREATE INDEX kpi_funnel_mql ON kpi_funnel (mql_at, created_at, source, medium, campaign, industry, owner, team) WHERE mql_at IS NOT NULL;
+CREATE INDEX kpi_funnel_sal ON kpi_funnel (sal_at, mql_at, source, medium, campaign, industry, owner, team) WHERE sal_at IS NOT NULL;
+CREATE INDEX kpi_funnel_sql ON kpi_funnel (sql_at, sal_at, source, medium, campaign, industry, owner, team) WHERE sql_at IS NOT NULL;
+CREATE INDEX kpi_funnel_hql ON kpi_funnel (hql_at, sql_at, source, medium, campaign, industry, owner, team) WHERE hql_at IS NOT NULL;
+CREATE INDEX kpi_funnel_opp ON kpi_funnel (opp_at, hql_at, source, medium, campaign, industry, owner, team) WHERE opp_at IS NOT NULL;
+CREATE INDEX kpi_funnel_won ON kpi_funnel (won_at, opp_at, source, medium, campaign, industry, owner, team) WHERE won_at IS NOT NULL;
+
+-- Recycles and disqualifications of a period, read in time order.
+CREATE INDEX transitions_recycles ON transitions (to_stage, at, from_stage, cause, reason, lead_id)
+    WHERE to_stage IN ('recycled', 'disqualified');
+
+-- The dashboard's SLA now (at risk, breached and not met, running):
+-- three counts of this index.
+CREATE INDEX sla_clocks_open ON sla_clocks (status, stopped_at, warn_at);
+
+-- +goose Down
+DROP INDEX sla_clocks_open;
+DROP INDEX transitions_recycles;
+DROP INDEX kpi_funnel_mql;
+DROP INDEX kpi_funnel_sal;
+DROP INDEX kpi_funnel_sql;
+DROP INDEX kpi_funnel_hql;
+DROP INDEX kpi_funnel_opp;
+DROP INDEX kpi_funnel_won;
+CREATE INDEX kpi_funnel_mql ON kpi_funnel (mql_at) WHERE mql_at IS NOT NULL;
+CREATE INDEX kpi_funnel_sal ON kpi_funnel (sal_at) WHERE sal_at IS NOT NULL;
+CREATE INDEX kpi_funnel_sql ON kpi_funnel (sql_at) WHERE sql_at IS NOT NULL;
+CREATE INDEX kpi_funnel_hql ON kpi_funnel (hql_at) WHERE hql_at IS NOT NULL;
+CREATE INDEX kpi_funnel_opp ON kpi_funnel (opp_at) WHERE opp_at IS NOT NULL;
+CREATE INDEX kpi_funnel_won ON kpi_funnel (won_at) WHERE won_at IS NOT NULL;
+DROP TRIGGER kpi_funnel_gone;
+DROP TABLE kpi_funnel_gone;
+DROP TABLE kpi_agg_scores;
+DROP TABLE kpi_agg;
+ALTER TABLE kpi_funnel DROP COLUMN qualified;
+DELETE FROM kpi_state WHERE key = 'agg.built';
