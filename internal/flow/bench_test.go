@@ -83,7 +83,7 @@ func benchIngestN(b *testing.B, backend string, inFlight int) {
 	for i := range batches {
 		batches[i] = messages(b, tr, benchBatch)
 	}
-	w0, cpu0 := writtenBytes(), cpuTime()
+	w0, cpu0, pg0 := writtenBytes(), cpuTime(), serverCPU(db)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := range b.N {
@@ -99,6 +99,11 @@ func benchIngestN(b *testing.B, backend string, inFlight int) {
 	}
 	b.StopTimer()
 	reportIO(b, backend, b.N*inFlight, w0, cpu0)
+	if pg0 >= 0 {
+		if pg := serverCPU(db); pg >= 0 {
+			b.ReportMetric(float64((pg-pg0).Microseconds())/float64(b.N*inFlight*benchBatch), "pg-cpu-µs/event")
+		}
+	}
 	want := int64((warmBatches + b.N*inFlight) * benchBatch)
 	if n, err := db.CountEvents(ctx); err != nil || n != want {
 		b.Fatalf("%d events stored (%v), want %d", n, err, want)
@@ -189,16 +194,60 @@ func jsonString(tb testing.TB, v any) string {
 	return string(data)
 }
 
-// reportIO reports events/s and, on SQLite (where the database runs in
-// this process), the CPU time and the bytes written to storage per event:
-// together with events/s they tell whether the disk or the CPU bounds it.
+// serverCPU is the CPU time (user and system) of the PostgreSQL backends
+// serving db's connections, or -1 when unknown (SQLite, a server on
+// another machine). The backends are told apart by application_name, so
+// give the test DSN one of its own (…&application_name=lfbench) or other
+// clients of the same name are counted too; -1 without one.
+func serverCPU(db *store.DB) time.Duration {
+	if db.Dialect != store.Postgres {
+		return -1
+	}
+	rows, err := db.Read.QueryContext(context.Background(), `SELECT pid FROM pg_stat_activity
+		WHERE application_name = current_setting('application_name') AND application_name <> ''`)
+	if err != nil {
+		return -1
+	}
+	defer rows.Close()
+	var total time.Duration
+	n := 0
+	for rows.Next() {
+		var pid int
+		if rows.Scan(&pid) != nil {
+			return -1
+		}
+		data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		if err != nil {
+			return -1
+		}
+		// Fields after the command's closing parenthesis: state is the
+		// 3rd field of the line, utime and stime the 14th and 15th.
+		f := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+1:]))
+		if len(f) < 13 {
+			return -1
+		}
+		ut, _ := strconv.ParseInt(f[11], 10, 64)
+		st, _ := strconv.ParseInt(f[12], 10, 64)
+		total += time.Duration(ut+st) * (time.Second / 100) // USER_HZ
+		n++
+	}
+	if rows.Err() != nil || n == 0 {
+		return -1
+	}
+	return total
+}
+
+// reportIO reports events/s, the CPU time of this process per event (on
+// SQLite, where the database runs in this process, all of it) and, on
+// SQLite, the bytes written to storage per event: together with events/s
+// they tell whether the disk or the CPU bounds it.
 func reportIO(b *testing.B, backend string, batches int, w0 int64, cpu0 time.Duration) {
 	events := float64(batches * benchBatch)
 	b.ReportMetric(events/b.Elapsed().Seconds(), "events/s")
-	if backend != "sqlite" {
-		return
-	}
 	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/events, "cpu-µs/event")
+	if backend != "sqlite" {
+		return // the server's CPU: pg-cpu-µs/event
+	}
 	if w0 >= 0 {
 		b.ReportMetric(float64(writtenBytes()-w0)/events, "wB/event")
 	}

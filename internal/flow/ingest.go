@@ -1,7 +1,9 @@
 package flow
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/leadflow/leadflow"
@@ -12,9 +14,11 @@ import (
 // Ingest stores a request's messages and everything they cause in one
 // transaction: a retried message (same source and message id) is stored
 // once, and an error leaves nothing behind. It implements segment.Sink.
-// On SQLite, requests that arrive while another is being written are
-// committed together (see groupcommit.go); each is still all or nothing
-// and returns only once its events are committed.
+// The messages are handled set-wise (see batch in ingest_batch.go) with
+// the outcome of handling them one by one, in order. On SQLite, requests
+// that arrive while another is being written are committed together (see
+// groupcommit.go); each is still all or nothing and returns only once its
+// events are committed.
 func (f *Flow) Ingest(ctx context.Context, writeKey string, msgs []segment.Message) error {
 	src, err := f.db.SourceByWriteKey(ctx, writeKey)
 	if err != nil {
@@ -49,12 +53,16 @@ func (f *Flow) ingestTx(ctx context.Context, reqs []*ingestReq) error {
 			if err := u.prefetchLeads(ctx); err != nil {
 				return err
 			}
+			b := u.newBatch()
 			for _, r := range reqs {
 				for i := range r.msgs {
-					if err := u.message(ctx, r.source, &r.msgs[i]); err != nil {
+					if err := b.add(ctx, r.source, &r.msgs[i]); err != nil {
 						return err
 					}
 				}
+			}
+			if err := b.process(ctx); err != nil {
+				return err
 			}
 			return u.flush(ctx)
 		})
@@ -88,54 +96,10 @@ func identityKeys(msgs []segment.Message) []string {
 	return keys
 }
 
-// message handles one Segment message inside the unit's transaction.
-func (u *unit) message(ctx context.Context, sourceID int64, m *segment.Message) error {
-	ev := m.ToEvent()
-	ev.SourceID = sourceID
-	pagePath(&ev)
-	var patch leadflow.LeadPatch
-	switch m.Type {
-	case leadflow.EventIdentify:
-		// A reserved trait of the wrong type stays in Traits (the patch
-		// still carries everything usable); refusing the event would lose it.
-		patch, _ = segment.TraitsPatch(m.Traits)
-	case leadflow.EventGroup:
-		patch = segment.GroupPatch(m.Traits)
-	}
-	st, err := u.resolve(ctx, m, patch)
-	if err != nil {
-		return err
-	}
-	if st != nil {
-		ev.LeadID = st.lead.ID
-	}
-	isNew, err := u.tx.InsertEvent(ctx, &ev)
-	if err != nil || !isNew || st == nil {
-		return err // a duplicate or an anonymous visit: nothing more to do
-	}
-	l := st.lead
-	if patch.Apply(l) {
-		st.dirty = true
-	}
-	if a := segment.AttributionOf(*m); !a.IsZero() {
-		if l.FirstTouch.IsZero() {
-			l.FirstTouch = a
-		}
-		l.LastTouch, st.dirty = a, true
-	}
-	if err := u.addEvent(ctx, st, &ev); err != nil {
-		return err
-	}
-	if err := u.nurtureOnEvent(ctx, st, &ev); err != nil {
-		return err
-	}
-	return u.qualify(ctx, st, &ev, "")
-}
-
-// resolve finds or creates the lead a message belongs to, linking its user
-// and anonymous ids and merging two leads that turn out to be one person.
-// It returns nil for an anonymous visitor that is not known yet.
-func (u *unit) resolve(ctx context.Context, m *segment.Message, patch leadflow.LeadPatch) (*leadState, error) {
+// candidates returns the leads a message names (by user id, email,
+// anonymous id and, for an alias, previous id), possibly repeated, and the
+// normalised email of the patch.
+func (u *unit) candidates(ctx context.Context, m *segment.Message, patch leadflow.LeadPatch) ([]int64, string, error) {
 	var candidates []int64
 	lookup := func(kind, value string) error {
 		if value == "" {
@@ -148,7 +112,7 @@ func (u *unit) resolve(ctx context.Context, m *segment.Message, patch leadflow.L
 		return err
 	}
 	if err := lookup(store.IdentityUser, m.UserID); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	email := ""
 	if patch.Email != nil {
@@ -159,33 +123,51 @@ func (u *unit) resolve(ctx context.Context, m *segment.Message, patch leadflow.L
 		if err == nil {
 			candidates = append(candidates, l.ID)
 		} else if leadflow.ErrorCode(err) != leadflow.ENOTFOUND {
-			return nil, err
+			return nil, "", err
 		}
 	}
 	if err := lookup(store.IdentityAnonymous, m.AnonymousID); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if m.Type == leadflow.EventAlias {
 		// previousId is an earlier user id or an anonymous id.
 		if err := lookup(store.IdentityUser, m.PreviousID); err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		if err := lookup(store.IdentityAnonymous, m.PreviousID); err != nil {
-			return nil, err
+			return nil, "", err
 		}
 	}
+	return candidates, email, nil
+}
 
+// merging reports whether the candidates name more than one lead.
+func merging(candidates []int64) bool {
+	for _, id := range candidates {
+		if id != candidates[0] {
+			return true
+		}
+	}
+	return false
+}
+
+// resolve finds or creates the lead a message belongs to (candidates and
+// email from u.candidates), merging two leads that turn out to be one
+// person, and links its user and anonymous ids. It returns nil for an
+// anonymous visitor that is not known yet, and the anonymous ids newly
+// linked to the lead, whose earlier events the caller attaches.
+func (u *unit) resolve(ctx context.Context, m *segment.Message, patch leadflow.LeadPatch, candidates []int64, email string) (*leadState, []string, error) {
 	var st *leadState
 	var err error
 	switch {
 	case len(candidates) > 0:
 		if st, err = u.load(ctx, minID(candidates)); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for _, other := range candidates {
 			if other != st.lead.ID {
 				if err := u.merge(ctx, st, other); err != nil {
-					return nil, err
+					return nil, nil, err
 				}
 			}
 		}
@@ -195,26 +177,32 @@ func (u *unit) resolve(ctx context.Context, m *segment.Message, patch leadflow.L
 			l.CreatedAt = u.tx.Now
 		}
 		if err := u.tx.CreateLead(ctx, l); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		if st, err = u.state(ctx, l); err != nil {
-			return nil, err
-		}
+		st = u.created(l)
 	default:
-		return nil, nil
+		return nil, nil, nil
 	}
-	if err := u.link(ctx, st, store.IdentityUser, m.UserID); err != nil {
-		return nil, err
+	var linked []string
+	link := func(kind, value string) error {
+		isNew, err := u.link(ctx, st, kind, value)
+		if isNew && kind == store.IdentityAnonymous {
+			linked = append(linked, value)
+		}
+		return err
 	}
-	if err := u.link(ctx, st, store.IdentityAnonymous, m.AnonymousID); err != nil {
-		return nil, err
+	if err := link(store.IdentityUser, m.UserID); err != nil {
+		return nil, nil, err
+	}
+	if err := link(store.IdentityAnonymous, m.AnonymousID); err != nil {
+		return nil, nil, err
 	}
 	if m.Type == leadflow.EventAlias && m.PreviousID != "" && m.PreviousID != m.UserID {
-		if err := u.link(ctx, st, store.IdentityAnonymous, m.PreviousID); err != nil {
-			return nil, err
+		if err := link(store.IdentityAnonymous, m.PreviousID); err != nil {
+			return nil, nil, err
 		}
 	}
-	return st, nil
+	return st, linked, nil
 }
 
 // identifying reports whether identify traits say who the person is even
@@ -223,42 +211,45 @@ func identifying(p leadflow.LeadPatch) bool {
 	return p.Name != nil && strings.TrimSpace(*p.Name) != "" || p.Phone != nil && *p.Phone != ""
 }
 
-// link records an identity of the lead; a new anonymous id brings the
-// visitor's earlier events into the lead and scores them.
-func (u *unit) link(ctx context.Context, st *leadState, kind, value string) error {
+// link records an identity of the lead and reports whether it is new.
+func (u *unit) link(ctx context.Context, st *leadState, kind, value string) (bool, error) {
 	if value == "" {
-		return nil
+		return false, nil
 	}
 	k := identKey{kind, value}
 	if id, ok := u.idents[k]; ok && id == st.lead.ID {
-		return nil // linked already: AddIdentity would do nothing
+		return false, nil // linked already: AddIdentity would do nothing
 	}
 	isNew, err := u.tx.AddIdentity(ctx, kind, value, st.lead.ID)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if isNew {
 		u.idents[k] = st.lead.ID
 	} else {
 		delete(u.idents, k) // linked to some lead: look it up when asked
 	}
-	if !isNew || kind != store.IdentityAnonymous {
-		return nil
-	}
-	events, err := u.tx.AttachAnonymous(ctx, value, st.lead.ID)
-	if err != nil {
-		return err
-	}
-	for i := range events {
-		if err := u.addEvent(ctx, st, &events[i]); err != nil {
+	return isNew, nil
+}
+
+// attach scores the events of a visitor who just became the lead's
+// (oldest first): the visitor's first visit is the lead's first touch.
+func (u *unit) attach(ctx context.Context, st *leadState, events []*leadflow.Event) error {
+	slices.SortFunc(events, func(a, b *leadflow.Event) int {
+		if c := a.Timestamp.Compare(b.Timestamp); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+	for _, ev := range events {
+		if err := u.addEvent(ctx, st, ev); err != nil {
 			return err
 		}
-		// The visitor's first visit is the lead's first touch.
-		a := segment.AttributionOf(segment.Message{Context: events[i].Context, Properties: events[i].Properties})
-		if !a.IsZero() && (st.lead.FirstTouch.IsZero() || events[i].Timestamp.Before(st.lead.CreatedAt)) {
+		a := segment.AttributionOf(segment.Message{Context: ev.Context, Properties: ev.Properties})
+		if !a.IsZero() && (st.lead.FirstTouch.IsZero() || ev.Timestamp.Before(st.lead.CreatedAt)) {
 			st.lead.FirstTouch = a
-			if events[i].Timestamp.Before(st.lead.CreatedAt) {
-				st.lead.CreatedAt = events[i].Timestamp
+			if ev.Timestamp.Before(st.lead.CreatedAt) {
+				st.lead.CreatedAt = ev.Timestamp
 			}
 		}
 	}
@@ -320,6 +311,9 @@ func (u *unit) merge(ctx context.Context, st *leadState, other int64) error {
 	if into.Owner == "" {
 		into.Owner = from.Owner
 	}
+	if err := u.flushHits(ctx); err != nil { // MergeLeads moves the stored ones
+		return err
+	}
 	if err := u.tx.MergeLeads(ctx, into.ID, from.ID); err != nil {
 		return err
 	}
@@ -345,18 +339,18 @@ func minID(ids []int64) int64 {
 
 // pagePath copies context.page.path into a page event's properties when
 // the client only filled the context, so rules over event.properties.path
-// see every page view.
-func pagePath(ev *leadflow.Event) {
+// see every page view. It reports whether it changed the properties.
+func pagePath(ev *leadflow.Event) bool {
 	if ev.Type != leadflow.EventPage {
-		return
+		return false
 	}
 	if _, ok := ev.Properties["path"]; ok {
-		return
+		return false
 	}
 	page, _ := ev.Context["page"].(map[string]any)
 	path, ok := page["path"].(string)
 	if !ok || path == "" {
-		return
+		return false
 	}
 	props := make(map[string]any, len(ev.Properties)+1)
 	for k, v := range ev.Properties {
@@ -364,4 +358,5 @@ func pagePath(ev *leadflow.Event) {
 	}
 	props["path"] = path
 	ev.Properties = props
+	return true
 }

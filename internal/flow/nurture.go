@@ -21,8 +21,33 @@ func (u *unit) nurtureOnStage(ctx context.Context, st *leadState) error {
 
 // nurtureOnEvent ends the lead's enrolments in sequences that exit on the
 // event (e.g. "Email Replied"). Call it after an event is recorded for a
-// lead (ingest.go's message, after addEvent).
+// lead (ingest_batch.go's ingested, after addEvent). The sequences are
+// read once per transaction: an event that no sequence exits on (almost
+// every one) costs no query.
 func (u *unit) nurtureOnEvent(ctx context.Context, st *leadState, ev *leadflow.Event) error {
+	if u.exits == nil {
+		byID, _, err := u.f.caches.nurture.Load(ctx, u.tx)
+		if err != nil {
+			return err
+		}
+		u.exits = map[string]bool{}
+		for _, s := range byID {
+			u.seqs = append(u.seqs, s)
+		}
+	}
+	exits, ok := u.exits[ev.Name]
+	if !ok {
+		for _, s := range u.seqs {
+			if s.ExitsOnEvent(ev.Name) {
+				exits = true
+				break
+			}
+		}
+		u.exits[ev.Name] = exits
+	}
+	if !exits {
+		return nil
+	}
 	return u.f.caches.nurture.OnEvent(ctx, u.tx, st.lead.ID, ev.Name)
 }
 

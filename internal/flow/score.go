@@ -9,6 +9,7 @@ import (
 	"github.com/leadflow/leadflow/internal/jobs"
 	"github.com/leadflow/leadflow/internal/lifecycle"
 	"github.com/leadflow/leadflow/internal/notify"
+	"github.com/leadflow/leadflow/internal/nurture"
 	"github.com/leadflow/leadflow/internal/scoring"
 	"github.com/leadflow/leadflow/internal/store"
 	"github.com/riverqueue/river"
@@ -30,6 +31,14 @@ type unit struct {
 	// idents caches identity lookups (0: known to be unlinked) for the
 	// unit's transaction; link and merge keep it current.
 	idents map[identKey]int64
+	// hits are new score hits not stored yet: flushHits writes them with
+	// one statement, before anything reads or moves stored hits (rematch,
+	// merge) and at flush.
+	hits []store.LeadHit
+	// exits memoizes, per event name, whether one of seqs (the nurture
+	// sequences, read once per transaction) exits on it; nil until read.
+	exits map[string]bool
+	seqs  []*nurture.Sequence
 }
 
 type leadState struct {
@@ -68,6 +77,16 @@ func (u *unit) state(ctx context.Context, l *leadflow.Lead) (*leadState, error) 
 	return st, nil
 }
 
+// created returns the state of a lead created in the unit's transaction:
+// it has no events, so no hits, and is scored under the active model.
+func (u *unit) created(l *leadflow.Lead) *leadState {
+	l.ModelVersion = u.act.Version
+	st := &leadState{lead: l, dirty: true}
+	u.leads[l.ID] = st
+	u.order = append(u.order, l.ID)
+	return st
+}
+
 // load finds a lead by id and returns its state.
 func (u *unit) load(ctx context.Context, id int64) (*leadState, error) {
 	if st, ok := u.leads[id]; ok {
@@ -86,6 +105,9 @@ func (u *unit) forget(id int64) { delete(u.leads, id) }
 // rematch matches every event of the lead against the active model and
 // replaces its stored hits.
 func (u *unit) rematch(ctx context.Context, st *leadState) error {
+	if err := u.flushHits(ctx); err != nil {
+		return err
+	}
 	events, err := u.tx.EventsOfLead(ctx, st.lead.ID)
 	if err != nil {
 		return err
@@ -115,14 +137,26 @@ func toStoreHits(hits []scoring.Hit) []store.Hit {
 	return out
 }
 
-// addEvent matches a stored event and records its hits.
-func (u *unit) addEvent(ctx context.Context, st *leadState, ev *leadflow.Event) error {
+// addEvent matches a stored event and records its hits (stored by
+// flushHits).
+func (u *unit) addEvent(_ context.Context, st *leadState, ev *leadflow.Event) error {
 	n := len(st.hits)
 	st.hits = u.matcher.Match(st.lead, ev, st.hits)
-	if len(st.hits) == n {
+	for _, h := range st.hits[n:] {
+		u.hits = append(u.hits, store.LeadHit{LeadID: st.lead.ID,
+			Hit: store.Hit{EventID: h.EventID, Rule: h.Rule, At: h.At, Points: h.Points, Label: h.EventName}})
+	}
+	return nil
+}
+
+// flushHits stores the hits recorded since the last call.
+func (u *unit) flushHits(ctx context.Context) error {
+	if len(u.hits) == 0 {
 		return nil
 	}
-	return u.tx.InsertHits(ctx, st.lead.ID, toStoreHits(st.hits[n:]))
+	err := u.tx.InsertLeadHits(ctx, u.hits)
+	u.hits = u.hits[:0]
+	return err
 }
 
 // score recomputes the lead's score as of the transaction time.
@@ -202,19 +236,24 @@ func (u *unit) enqueue(_ context.Context, tx *store.Tx, args river.JobArgs) erro
 
 // flush writes every changed lead and inserts the jobs enqueued so far.
 func (u *unit) flush(ctx context.Context) error {
+	if err := u.flushHits(ctx); err != nil {
+		return err
+	}
 	if err := u.f.queue.InsertMany(ctx, u.tx, u.jobs); err != nil {
 		return err
 	}
 	u.jobs = u.jobs[:0]
+	var dirty []*leadflow.Lead
 	for _, id := range u.order {
-		st, ok := u.leads[id]
-		if !ok || !st.dirty {
-			continue
+		if st, ok := u.leads[id]; ok && st.dirty {
+			dirty = append(dirty, st.lead)
 		}
-		if err := u.tx.UpdateLead(ctx, st.lead); err != nil {
-			return err
-		}
-		st.dirty = false
+	}
+	if err := u.tx.UpdateLeads(ctx, dirty); err != nil {
+		return err
+	}
+	for _, l := range dirty {
+		u.leads[l.ID].dirty = false
 	}
 	return nil
 }

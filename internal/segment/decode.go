@@ -96,6 +96,9 @@ func Decode(typ string, body []byte, receivedAt time.Time) (m Message, writeKey 
 		return Message{}, "", jsonError(err, "")
 	}
 	m, err = w.message(et, "", receivedAt)
+	if err == nil {
+		m.setRaw(body, false)
+	}
 	return m, w.WriteKey, err
 }
 
@@ -154,12 +157,14 @@ func DecodeBatch(body []byte, receivedAt time.Time) (msgs []Message, writeKey st
 		if w.SentAt == "" {
 			w.SentAt = b.SentAt
 		}
+		n := len(w.Context)
 		w.Context = mergeInto(w.Context, b.Context)
 		w.Integrations = mergeInto(w.Integrations, b.Integrations)
 		m, err := w.message(et, at, receivedAt)
 		if err != nil {
 			return nil, "", err
 		}
+		m.setRaw(raw, len(w.Context) != n)
 		msgs[i] = m
 	}
 	return msgs, writeKey, nil

@@ -19,6 +19,8 @@ var fuzzSeeds = []string{
 	`{"userId":"u\u0000\ud800","event":"\u00e9"}`,
 	`{"userId":true}`,
 	`{"properties":[]}`,
+	`{"userId":"u","event":"e","properties":{"a":1,"a":2},"Properties":{"b":1}}`,
+	`{"userId":"u","event":"e","PROPERTIES":{"\u0070ath":"/x"},"context":{"page":{"path":"/y"}}}`,
 	"{\"userId\":\"\xff\"}",
 	`[]`, `null`, ``, `{`, `{"userId":"u"} x`,
 }
@@ -97,7 +99,7 @@ func checkFuzzMessage(t *testing.T, m segment.Message) {
 	if strings.ContainsRune(m.UserID+m.AnonymousID+m.MessageID+m.Event+m.Name, 0) {
 		t.Fatalf("accepted U+0000: %+v", m)
 	}
-	_ = m.ToEvent()
+	checkEventJSON(t, &m)
 	_ = segment.AttributionOf(m)
 	_, _ = segment.TraitsPatch(m.Traits)
 	_ = segment.GroupPatch(m.Traits)

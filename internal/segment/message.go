@@ -57,6 +57,8 @@ type Message struct {
 	Timestamp time.Time
 	// ReceivedAt is when leadflow received the request.
 	ReceivedAt time.Time
+
+	raw rawJSON // the request's text of the maps (see EventJSON)
 }
 
 // ToEvent turns m into the event record leadflow keeps. Name is the event of

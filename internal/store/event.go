@@ -27,26 +27,6 @@ func (tx *Tx) InsertEvent(ctx context.Context, e *leadflow.Event) (bool, error) 
 	return true, nil
 }
 
-// AttachAnonymous links the visitor's earlier events to the lead and
-// returns them, so the caller can score them.
-func (tx *Tx) AttachAnonymous(ctx context.Context, anonymousID string, leadID int64) ([]leadflow.Event, error) {
-	rows, err := tx.query(ctx, "EventsAnonymous", anonymousID)
-	if err != nil {
-		return nil, wrapDB(err, "anonymous events")
-	}
-	events, err := scanEvents(rows)
-	if err != nil || len(events) == 0 {
-		return nil, err
-	}
-	if _, err := tx.exec(ctx, "EventsAttachAnonymous", leadID, anonymousID); err != nil {
-		return nil, err
-	}
-	for i := range events {
-		events[i].LeadID = leadID
-	}
-	return events, nil
-}
-
 // EventsOfLead returns every event of a lead in time order.
 func (tx *Tx) EventsOfLead(ctx context.Context, leadID int64) ([]leadflow.Event, error) {
 	return eventsOfLead(ctx, prepared{tx}, tx.db.q, leadID)

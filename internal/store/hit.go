@@ -20,6 +20,13 @@ type Hit struct {
 
 // InsertHits stores hits of one lead; a hit already stored is ignored.
 func (tx *Tx) InsertHits(ctx context.Context, leadID int64, hits []Hit) error {
+	if len(hits) > 1 {
+		rows := make([]LeadHit, len(hits))
+		for i, h := range hits {
+			rows[i] = LeadHit{LeadID: leadID, Hit: h}
+		}
+		return tx.InsertLeadHits(ctx, rows)
+	}
 	for _, h := range hits {
 		if _, err := tx.exec(ctx, "HitInsert", leadID, h.EventID, h.Rule, us(h.At), h.Points, h.Label); err != nil {
 			return err

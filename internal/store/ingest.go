@@ -1,8 +1,13 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
+	"math"
+	"slices"
+	"strconv"
+	"unicode/utf8"
 
 	"github.com/leadflow/leadflow"
 )
@@ -86,4 +91,355 @@ func (tx *Tx) HitsOfLeads(ctx context.Context, ids []int64) (map[int64][]Hit, er
 		out[lead] = append(out[lead], h)
 	}
 	return out, wrapDB(rows.Err(), "hits")
+}
+
+// EventRow is one event for InsertEvents. Properties and Context are the
+// JSON texts to store, when the caller has them (the request's own bytes);
+// nil stores the event's maps marshalled.
+type EventRow struct {
+	Event               *leadflow.Event
+	Properties, Context []byte
+	// New is set by InsertEvents: the event was stored (and Event.ID set);
+	// false for a message stored before or repeated earlier in the rows.
+	New bool
+}
+
+// InsertEvents stores the events with one statement, skipping each whose
+// (source, message id) is stored already or appears earlier in rows (the
+// first occurrence is the one stored). It sets New and, for new events,
+// Event.ID.
+func (tx *Tx) InsertEvents(ctx context.Context, rows []EventRow) error {
+	type key struct {
+		source int64
+		msg    string
+	}
+	at := make(map[key]int, len(rows))
+	buf := make([]byte, 0, 1024*len(rows))
+	buf = append(buf, '[')
+	n := 0
+	for i := range rows {
+		r := &rows[i]
+		r.New = false
+		e := r.Event
+		k := key{e.SourceID, e.MessageID}
+		if _, dup := at[k]; dup {
+			continue
+		}
+		at[k] = i
+		if n > 0 {
+			buf = append(buf, ',')
+		}
+		n++
+		buf = append(buf, '[')
+		buf = strconv.AppendInt(buf, e.SourceID, 10)
+		buf = append(buf, ',')
+		buf = appendJSONString(buf, e.MessageID)
+		buf = append(buf, ',')
+		if e.LeadID != 0 {
+			buf = strconv.AppendInt(buf, e.LeadID, 10)
+		} else {
+			buf = append(buf, "null"...)
+		}
+		for _, s := range [...]string{e.AnonymousID, e.UserID, string(e.Type), e.Name} {
+			buf = append(buf, ',')
+			buf = appendJSONString(buf, s)
+		}
+		buf = append(buf, ',')
+		buf = appendJSONObject(buf, r.Properties, e.Properties)
+		buf = append(buf, ',')
+		buf = appendJSONObject(buf, r.Context, e.Context)
+		buf = append(buf, ',')
+		buf = strconv.AppendInt(buf, us(e.Timestamp), 10)
+		buf = append(buf, ',')
+		buf = strconv.AppendInt(buf, us(e.ReceivedAt), 10)
+		buf = append(buf, ']')
+	}
+	if n == 0 {
+		return nil
+	}
+	buf = append(buf, ']')
+	res, err := tx.query(ctx, "EventsInsert", string(buf))
+	if err != nil {
+		return wrapDB(err, "insert events")
+	}
+	defer res.Close()
+	for res.Next() {
+		var k key
+		var id int64
+		if err := res.Scan(&id, &k.source, &k.msg); err != nil {
+			return wrapDB(err, "insert events")
+		}
+		i, ok := at[k]
+		if !ok {
+			return leadflow.Errorf(leadflow.EINTERNAL, "insert events: unexpected message id %q", k.msg)
+		}
+		rows[i].New, rows[i].Event.ID = true, id
+	}
+	return wrapDB(res.Err(), "insert events")
+}
+
+// LeadHit is a hit of one lead, for InsertLeadHits.
+type LeadHit struct {
+	LeadID int64
+	Hit
+}
+
+// InsertLeadHits stores hits of any leads with one statement; a hit
+// already stored is ignored.
+func (tx *Tx) InsertLeadHits(ctx context.Context, hits []LeadHit) error {
+	if len(hits) == 0 {
+		return nil
+	}
+	buf := make([]byte, 0, 96*len(hits))
+	buf = append(buf, '[')
+	for i, h := range hits {
+		if math.IsNaN(h.Points) || math.IsInf(h.Points, 0) {
+			return leadflow.Errorf(leadflow.EINTERNAL, "rule %s has %v points", h.Rule, h.Points)
+		}
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, '[')
+		buf = strconv.AppendInt(buf, h.LeadID, 10)
+		buf = append(buf, ',')
+		buf = strconv.AppendInt(buf, h.EventID, 10)
+		buf = append(buf, ',')
+		buf = appendJSONString(buf, h.Rule)
+		buf = append(buf, ',')
+		buf = strconv.AppendInt(buf, us(h.At), 10)
+		buf = append(buf, ',')
+		buf = strconv.AppendFloat(buf, h.Points, 'g', -1, 64)
+		buf = append(buf, ',')
+		buf = appendJSONString(buf, h.Label)
+		buf = append(buf, ']')
+	}
+	buf = append(buf, ']')
+	_, err := tx.exec(ctx, "HitsInsert", string(buf))
+	return err
+}
+
+// maxNesting bounds the depth of an object embedded as JSON in a row
+// argument: SQLite refuses JSON nested over 1,000 levels, so a deeper one
+// goes as a string of its text. The statements read both with ->>, which
+// gives an object's text and a string's content.
+const maxNesting = 500
+
+// appendJSONObject appends raw (a JSON object as received) or, without
+// it, m marshalled; {} for nothing.
+func appendJSONObject(buf, raw []byte, m map[string]any) []byte {
+	if len(raw) == 0 || raw[0] != '{' {
+		raw = []byte(jsonText(m))
+	}
+	if nesting(raw) > maxNesting {
+		return appendJSONString(buf, string(raw))
+	}
+	return append(buf, raw...)
+}
+
+// nesting returns the deepest nesting of objects and arrays in JSON text.
+func nesting(b []byte) int {
+	depth, deepest, inString := 0, 0, false
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; {
+		case inString:
+			if c == '\\' {
+				i++
+			} else if c == '"' {
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			if depth++; depth > deepest {
+				deepest = depth
+			}
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return deepest
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString appends s as a JSON string. Invalid UTF-8 becomes
+// U+FFFD, as encoding/json does.
+func appendJSONString(buf []byte, s string) []byte {
+	buf = append(buf, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		if c < utf8.RuneSelf {
+			buf = append(buf, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				buf = append(buf, '\\', c)
+			case '\n':
+				buf = append(buf, '\\', 'n')
+			case '\r':
+				buf = append(buf, '\\', 'r')
+			case '\t':
+				buf = append(buf, '\\', 't')
+			default:
+				buf = append(buf, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			buf = append(buf, s[start:i]...)
+			buf = append(buf, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	buf = append(buf, s[start:]...)
+	return append(buf, '"')
+}
+
+// UpdateLeads writes every mutable column of the leads, as UpdateLead does
+// for one, with one statement (in id order, the order PostgreSQL locks the
+// rows in). An email taken by another lead is ECONFLICT.
+func (tx *Tx) UpdateLeads(ctx context.Context, leads []*leadflow.Lead) error {
+	switch len(leads) {
+	case 0:
+		return nil
+	case 1:
+		return tx.UpdateLead(ctx, leads[0])
+	}
+	sorted := slices.SortedFunc(slices.Values(leads), func(a, b *leadflow.Lead) int { return cmp.Compare(a.ID, b.ID) })
+	buf := make([]byte, 0, 512*len(leads))
+	buf = append(buf, '[')
+	for i, l := range sorted {
+		for _, f := range [...]float64{l.Score, l.FitScore, l.BehaviorScore} {
+			if math.IsNaN(f) || math.IsInf(f, 0) {
+				return leadflow.Errorf(leadflow.EINTERNAL, "lead %d has a score of %v", l.ID, f)
+			}
+		}
+		l.Email = NormalizeEmail(l.Email)
+		l.UpdatedAt = tx.Now
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, '[')
+		buf = strconv.AppendInt(buf, l.ID, 10)
+		buf = append(buf, ',')
+		if l.Email == "" {
+			buf = append(buf, "null"...)
+		} else {
+			buf = appendJSONString(buf, l.Email)
+		}
+		for _, s := range [...]string{l.Name, l.Company, l.Title, l.Industry} {
+			buf = append(buf, ',')
+			buf = appendJSONString(buf, s)
+		}
+		buf = append(buf, ',')
+		buf = strconv.AppendInt(buf, int64(l.Employees), 10)
+		for _, s := range [...]string{l.Country, l.Region, l.Phone} {
+			buf = append(buf, ',')
+			buf = appendJSONString(buf, s)
+		}
+		for _, v := range [...]any{l.FirstTouch, l.LastTouch} {
+			buf = append(buf, ',')
+			buf = appendJSONString(buf, jsonText(v))
+		}
+		for _, s := range [...]string{l.FirstTouch.Source, l.FirstTouch.Campaign} {
+			buf = append(buf, ',')
+			buf = appendJSONString(buf, s)
+		}
+		buf = append(buf, ',')
+		buf = strconv.AppendBool(buf, l.Consent)
+		buf = append(buf, ',')
+		buf = strconv.AppendBool(buf, l.Unsubscribed)
+		buf = append(buf, ',')
+		buf = appendJSONString(buf, jsonText(l.Traits))
+		buf = append(buf, ',')
+		buf = appendJSONString(buf, jsonText(l.BANT))
+		buf = append(buf, ',')
+		buf = appendJSONString(buf, string(l.Stage))
+		buf = append(buf, ',')
+		buf = strconv.AppendInt(buf, us(l.StageAt), 10)
+		for _, f := range [...]float64{l.Score, l.FitScore, l.BehaviorScore} {
+			buf = append(buf, ',')
+			buf = strconv.AppendFloat(buf, f, 'g', -1, 64)
+		}
+		buf = append(buf, ',')
+		buf = strconv.AppendInt(buf, us(l.ScoredAt), 10)
+		buf = append(buf, ',')
+		if l.NextDecayAt.IsZero() {
+			buf = append(buf, "null"...)
+		} else {
+			buf = strconv.AppendInt(buf, us(l.NextDecayAt), 10)
+		}
+		buf = append(buf, ',')
+		buf = strconv.AppendInt(buf, int64(l.ModelVersion), 10)
+		for _, s := range [...]string{l.Owner, l.Team} {
+			buf = append(buf, ',')
+			buf = appendJSONString(buf, s)
+		}
+		buf = append(buf, ',')
+		buf = strconv.AppendInt(buf, us(l.UpdatedAt), 10)
+		buf = append(buf, ']')
+	}
+	buf = append(buf, ']')
+	_, err := tx.exec(ctx, "LeadsUpdate", string(buf))
+	if leadflow.ErrorCode(err) == leadflow.ECONFLICT {
+		return &leadflow.Error{Code: leadflow.ECONFLICT, Where: "email", Message: "a lead's email is already another lead's"}
+	}
+	return err
+}
+
+// AnonymousLink is an anonymous id newly linked to a lead.
+type AnonymousLink struct {
+	AnonymousID string
+	LeadID      int64
+}
+
+// AttachAnonymousMany links the stored events of each visitor (those with
+// no lead yet) to the visitor's lead with one statement and returns them,
+// in no particular order (AnonymousID tells whose they are), so the caller
+// can score them.
+func (tx *Tx) AttachAnonymousMany(ctx context.Context, links []AnonymousLink) ([]leadflow.Event, error) {
+	if len(links) == 0 {
+		return nil, nil
+	}
+	buf := make([]byte, 0, 64*len(links))
+	buf = append(buf, '[')
+	for i, l := range links {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, '[')
+		buf = appendJSONString(buf, l.AnonymousID)
+		buf = append(buf, ',')
+		buf = strconv.AppendInt(buf, l.LeadID, 10)
+		buf = append(buf, ']')
+	}
+	buf = append(buf, ']')
+	rows, err := tx.query(ctx, "EventsAttachAnonymousMany", string(buf))
+	if err != nil {
+		return nil, wrapDB(err, "attach anonymous events")
+	}
+	return scanEvents(rows)
+}
+
+// AttachAnonymous links the visitor's stored events with no lead to the
+// lead and returns them, oldest first, so the caller can score them.
+func (tx *Tx) AttachAnonymous(ctx context.Context, anonymousID string, leadID int64) ([]leadflow.Event, error) {
+	events, err := tx.AttachAnonymousMany(ctx, []AnonymousLink{{AnonymousID: anonymousID, LeadID: leadID}})
+	slices.SortFunc(events, func(a, b leadflow.Event) int {
+		if c := a.Timestamp.Compare(b.Timestamp); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+	return events, err
 }

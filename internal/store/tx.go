@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
+	"slices"
 	"sort"
 	"time"
 
@@ -138,15 +140,14 @@ func (tx *Tx) LockKeys(ctx context.Context, keys []string) error {
 	}
 	sorted := append([]string(nil), keys...)
 	sort.Strings(sorted)
-	prev := ""
-	for i, k := range sorted {
-		if i > 0 && k == prev {
-			continue
-		}
-		prev = k
-		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", k); err != nil {
-			return wrapDB(err, "lock keys")
-		}
+	sorted = slices.Compact(sorted)
+	arg, err := json.Marshal(sorted)
+	if err != nil {
+		return leadflow.Internal(err, "lock keys")
 	}
-	return nil
+	// One statement for all the keys (not a round trip each), locking in
+	// the array's order.
+	_, err = tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended(k, 0))
+FROM jsonb_array_elements_text($1::jsonb) WITH ORDINALITY AS t(k, n) ORDER BY n`, string(arg))
+	return wrapDB(err, "lock keys")
 }

@@ -7,19 +7,9 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (source_id, message_id) DO NOTHING
 RETURNING id
 
--- name: EventsAttachAnonymous
-UPDATE events SET lead_id = ? WHERE anonymous_id = ? AND lead_id IS NULL
-
 -- name: EventsOfLead
 SELECT id, source_id, message_id, lead_id, anonymous_id, user_id, type, name, properties, context, ts, received_at
 FROM events WHERE lead_id = ? ORDER BY ts, id
-
--- The unary + keeps SQLite from walking events_lead_ts for the order (a
--- scan of every anonymous event); it uses events_anonymous and sorts the
--- visitor's few rows instead.
--- name: EventsAnonymous
-SELECT id, source_id, message_id, lead_id, anonymous_id, user_id, type, name, properties, context, ts, received_at
-FROM events WHERE anonymous_id = ? AND lead_id IS NULL ORDER BY +ts, id
 
 -- name: EventsMove
 UPDATE events SET lead_id = ? WHERE lead_id = ?
