@@ -10,9 +10,10 @@ import (
 	"github.com/leadflow/leadflow/internal/store/storetest"
 )
 
-// TestAPIKeyRoleCLI: `leadflow apikey create --name NAME --role ROLE`
-// prints the key alone; the key has the role (admin by default); an
-// unknown role is an error with a message and nothing is created.
+// TestAPIKeyRoleCLI: `leadflow apikey create --name NAME --role ROLE
+// [--user USER]` prints the key alone; the key has the role (admin by
+// default) and the user (by name or email); an unknown role, a sales key of
+// no user, a key of more power than its user are errors with a message.
 func TestAPIKeyRoleCLI(t *testing.T) {
 	for _, backend := range backends() {
 		t.Run(backend, func(t *testing.T) {
@@ -24,12 +25,15 @@ func TestAPIKeyRoleCLI(t *testing.T) {
 				return out.String(), errOut.String(), err
 			}
 			ctx := context.Background()
+			if _, errOut, err := cli("user", "create", "--name", "rep", "--role", "sales", "--email", "rep@example.co.jp"); err != nil {
+				t.Fatalf("user create: %v %s", err, errOut)
+			}
 			for _, tc := range []struct {
-				args []string
-				role string
+				args       []string
+				role, user string
 			}{
-				{[]string{"apikey", "create", "--name", "crm", "--role", "sales"}, "sales"},
-				{[]string{"apikey", "create", "--name", "ci"}, "admin"},
+				{[]string{"apikey", "create", "--name", "crm", "--role", "sales", "--user", "rep@example.co.jp"}, "sales", "rep"},
+				{[]string{"apikey", "create", "--name", "ci"}, "admin", ""},
 			} {
 				out, errOut, err := cli(tc.args...)
 				if err != nil {
@@ -45,13 +49,25 @@ func TestAPIKeyRoleCLI(t *testing.T) {
 				}
 				k, err := db.APIKeyByKey(ctx, key)
 				db.Close()
-				if err != nil || k.Role != tc.role {
-					t.Fatalf("%v: key %+v %v, want role %s", tc.args, k, err, tc.role)
+				if err != nil || k.Role != tc.role || k.User != tc.user {
+					t.Fatalf("%v: key %+v %v, want role %s user %q", tc.args, k, err, tc.role, tc.user)
 				}
 			}
 			out, errOut, err := cli("apikey", "create", "--name", "x", "--role", "root")
 			if err == nil || exitCode(err) == 0 || out != "" || !strings.Contains(message(err)+errOut, "unknown role") {
 				t.Fatalf("unknown role: %v %q %q", err, out, errOut)
+			}
+			// A sales key of no one, or of a user who may not do what the
+			// role does, is refused and nothing is created.
+			for _, args := range [][]string{
+				{"apikey", "create", "--name", "x", "--role", "sales"},
+				{"apikey", "create", "--name", "x", "--role", "manager", "--user", "rep"},
+				{"apikey", "create", "--name", "x", "--role", "sales", "--user", "nobody"},
+			} {
+				out, errOut, err := cli(args...)
+				if err == nil || exitCode(err) == 0 || out != "" || !strings.Contains(message(err)+errOut, "user") {
+					t.Errorf("%v: %v %q %q", args, err, out, errOut)
+				}
 			}
 		})
 	}

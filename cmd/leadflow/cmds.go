@@ -48,21 +48,27 @@ func cmdSource(ctx context.Context, e env, args []string, stdout, stderr io.Writ
 	})
 }
 
-// cmdAPIKey: leadflow apikey create --name NAME [--role ROLE] prints the
-// key alone on standard output, so KEY=$(leadflow apikey create --name ci)
-// works. The role (default admin) is the key's row of the permission
-// matrix.
+// cmdAPIKey: leadflow apikey create --name NAME [--role ROLE] [--user
+// USER] prints the key alone on standard output, so KEY=$(leadflow apikey
+// create --name ci) works. The role (default admin) is the key's row of the
+// permission matrix; --user (name or email) makes the key act for that
+// user, with the user's leads (required for a sales key).
 func cmdAPIKey(ctx context.Context, e env, args []string, stdout, stderr io.Writer) error {
-	var role *string
+	var role, user *string
 	flags := func(fs *flag.FlagSet) {
 		role = fs.String("role", store.RoleAdmin, "role of the key: "+strings.Join(store.Roles, ", "))
+		user = fs.String("user", "", "user (name or email) the key acts for; required for a sales key, which sees that user's and team's leads only")
 	}
 	return createKey(ctx, e, "apikey", args, stdout, stderr, func(tx *store.Tx, name string) (string, error) {
-		k, key, err := tx.CreateAPIKeyWithRole(ctx, name, *role)
+		k, key, err := tx.CreateAPIKeyFor(ctx, store.NewAPIKey{Name: name, Role: *role, User: *user})
 		if err != nil {
 			return "", err
 		}
-		return key, tx.Audit(ctx, "cli", "apikey.create", "api_key", k.ID, name+" ("+k.Role+")")
+		detail := name + " (" + k.Role + ")"
+		if k.User != "" {
+			detail = name + " (" + k.Role + ", user " + k.User + ")"
+		}
+		return key, tx.Audit(ctx, "cli", "apikey.create", "api_key", k.ID, detail)
 	}, flags)
 }
 

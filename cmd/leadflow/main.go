@@ -63,7 +63,7 @@ Usage:
   leadflow migrate                      apply database migrations
   leadflow version
   leadflow source create --name NAME    print a new write key (for /v1/* ingestion)
-  leadflow apikey create --name NAME [--role ROLE]  print a new API key (for /api/v1; role default admin)
+  leadflow apikey create --name NAME [--role ROLE] [--user USER]  print a new API key (for /api/v1; role default admin; a sales key needs --user)
   leadflow import leads FILE.csv [--map "Header=field,…"] [--encoding shift_jis]
   leadflow model validate FILE | apply FILE | show [--version N] | diff [--from N] [--to N] | history
   leadflow model backtest FILE --from DATE --to DATE [--thresholds 10:150:5] [--capacity N] [--beta 1] [--format table|json|csv]

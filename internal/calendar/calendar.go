@@ -42,6 +42,10 @@ type Config struct {
 	JapaneseHolidays bool
 	// CompanyHolidays are further closed days, yearly or on given dates.
 	CompanyHolidays []DateRange
+	// WorkDates are days worked although they are weekly rest days or
+	// holidays (a working Saturday, 出勤日), yearly or on given dates; they
+	// win over every closed day.
+	WorkDates []DateRange
 }
 
 // DefaultConfig returns the calendar most Japanese B2B companies run on:
@@ -88,6 +92,7 @@ type Calendar struct {
 	workday  [7]bool
 	national bool
 	company  []DateRange
+	work     []DateRange
 
 	mu    sync.RWMutex
 	years map[int]*yearInfo // closed days per year, built on first use
@@ -98,6 +103,7 @@ type Calendar struct {
 type yearInfo struct {
 	national [367]string
 	company  [367]string
+	work     [367]string
 }
 
 // New validates cfg and builds a Calendar. Problems are reported as one
@@ -167,6 +173,12 @@ func New(cfg Config) (*Calendar, error) {
 		v.add("company_holidays", "yearly company holidays close every day of the year")
 	}
 	c.company = slices.Clone(cfg.CompanyHolidays)
+	for i, r := range cfg.WorkDates {
+		if msg := r.check(); msg != "" {
+			v.add(fmt.Sprintf("work_dates[%d]", i), "%s", msg)
+		}
+	}
+	c.work = slices.Clone(cfg.WorkDates)
 
 	if err := v.err(); err != nil {
 		return nil, err
@@ -228,14 +240,28 @@ func (c *Calendar) Holidays(year int) []Holiday {
 	return out
 }
 
-// isWorkday reports whether day is a working weekday and not a holiday.
+// isWorkday reports whether day is a working weekday and not a holiday,
+// or a working date.
 func (c *Calendar) isWorkday(day Date) bool {
-	if !c.workday[day.weekday()] {
-		return false
-	}
 	y := c.year(day.Year)
 	yd := day.yearDay()
-	return y.national[yd] == "" && y.company[yd] == ""
+	if y.work[yd] != "" {
+		return true
+	}
+	return c.workday[day.weekday()] && y.national[yd] == "" && y.company[yd] == ""
+}
+
+// WorkDates lists the working dates of year (Config.WorkDates) in date
+// order, as Holidays lists closed days (Company is false).
+func (c *Calendar) WorkDates(year int) []Holiday {
+	y := c.year(year)
+	var out []Holiday
+	for day := (Date{year, time.January, 1}); day.Year == year; day = day.addDays(1) {
+		if n := y.work[day.yearDay()]; n != "" {
+			out = append(out, Holiday{Date: time.Date(day.Year, day.Month, day.Day, 0, 0, 0, 0, c.loc), Name: n})
+		}
+	}
+	return out
 }
 
 // wall returns the instant at offset off from midnight of day, read as a
@@ -266,6 +292,15 @@ func (c *Calendar) year(year int) *yearInfo {
 		for _, r := range c.company {
 			if r.contains(day) {
 				y.company[day.yearDay()] = r.name()
+				break
+			}
+		}
+		for _, r := range c.work {
+			if r.contains(day) {
+				y.work[day.yearDay()] = r.Name
+				if r.Name == "" {
+					y.work[day.yearDay()] = defaultWorkDateName
+				}
 				break
 			}
 		}

@@ -19,6 +19,8 @@ import (
 //	company_holidays:
 //	  - {dates: "12-29..01-03", name: 年末年始}
 //	  - {dates: "2026-05-01", name: 創立記念日}
+//	work_dates:
+//	  - {dates: "2026-10-03", name: 土曜出勤}
 //
 // Omitted fields take the defaults of DefaultConfig, including
 // japanese_holidays: true.
@@ -30,6 +32,9 @@ type FileConfig struct {
 	WorkDays         []string      `json:"work_days,omitempty"`
 	JapaneseHolidays *bool         `json:"japanese_holidays,omitempty"`
 	CompanyHolidays  []FileHoliday `json:"company_holidays,omitempty"`
+	// WorkDates are days worked although they are rest days or holidays
+	// (a working Saturday), in the form of company holidays.
+	WorkDates []FileHoliday `json:"work_dates,omitempty"`
 }
 
 // FileHoliday is one company holiday in the settings file.
@@ -83,6 +88,15 @@ func ParseConfig(f FileConfig) (Config, error) {
 		r.Name = h.Name
 		cfg.CompanyHolidays = append(cfg.CompanyHolidays, r)
 	}
+	for i, h := range f.WorkDates {
+		r, err := ParseDateRange(h.Dates)
+		if err != nil {
+			v.add(fmt.Sprintf("work_dates[%d].dates", i), "%s", leadflow.ErrorMessage(err))
+			continue
+		}
+		r.Name = h.Name
+		cfg.WorkDates = append(cfg.WorkDates, r)
+	}
 	if err := v.err(); err != nil {
 		return Config{}, err
 	}
@@ -103,6 +117,9 @@ func (c Config) File() FileConfig {
 	}
 	for _, r := range c.CompanyHolidays {
 		f.CompanyHolidays = append(f.CompanyHolidays, FileHoliday{Dates: r.String(), Name: r.Name})
+	}
+	for _, r := range c.WorkDates {
+		f.WorkDates = append(f.WorkDates, FileHoliday{Dates: r.String(), Name: r.Name})
 	}
 	return f
 }

@@ -73,6 +73,9 @@ type DateRange struct {
 // defaultCompanyHolidayName names company holidays configured without a name.
 const defaultCompanyHolidayName = "休業日"
 
+// defaultWorkDateName names working dates configured without a name.
+const defaultWorkDateName = "出勤日"
+
 func (r DateRange) name() string {
 	if r.Name == "" {
 		return defaultCompanyHolidayName

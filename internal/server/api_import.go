@@ -39,6 +39,7 @@ type apiKeyInput struct {
 	Body struct {
 		Name string `json:"name" minLength:"1" maxLength:"200"`
 		Role string `json:"role,omitempty" enum:"admin,marketing,sales,manager,viewer" doc:"Role of the key in the permission matrix (default admin)"`
+		User string `json:"user,omitempty" maxLength:"254" doc:"User (name or email) the key acts for: its actions are the user's, it never does more than the user's role allows, and a sales key sees that user's and team's leads only. Required for a sales key."`
 	}
 }
 
@@ -94,7 +95,7 @@ func (s *Server) registerKeys() {
 		func(ctx context.Context, in *apiKeyInput) (*apiKeyOutput, error) {
 			out := &apiKeyOutput{}
 			err := s.deps.DB.InTx(ctx, func(tx *store.Tx) error {
-				k, key, err := tx.CreateAPIKeyWithRole(ctx, in.Body.Name, in.Body.Role)
+				k, key, err := tx.CreateAPIKeyFor(ctx, store.NewAPIKey{Name: in.Body.Name, Role: in.Body.Role, User: in.Body.User})
 				if err != nil {
 					return err
 				}

@@ -144,11 +144,16 @@ type transitionsOutput struct {
 func (s *Server) registerLeads() {
 	tags := []string{"leads"}
 	huma.Register(s.api, huma.Operation{OperationID: "list-leads", Method: http.MethodGet, Path: "/api/v1/leads",
-		Summary: "List leads", Description: "Filter, search, sort and page through leads (cursor pagination).", Tags: tags},
+		Summary: "List leads", Description: "Filter, search, sort and page through leads (cursor pagination). " +
+			"A sales key lists its user's and its user's team's leads only; on any operation under /api/v1/leads/{id} " +
+			"another lead is not found (404), as in the UI.", Tags: tags},
 		func(ctx context.Context, in *listLeadsInput) (*listLeadsOutput, error) {
 			f, err := in.filter()
 			if err != nil {
 				return nil, apiError(s.log, err)
+			}
+			if sc := callerOf(ctx).scope; !sc.All {
+				f.Scope = &sc
 			}
 			items, next, err := s.deps.DB.FindLeads(ctx, f)
 			if err != nil {

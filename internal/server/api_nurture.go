@@ -223,6 +223,9 @@ func (s *Server) registerNurture() {
 				if in.Body != nil {
 					reason = in.Body.Reason
 				}
+				if err := s.checkEnrolment(ctx, in.ID); err != nil {
+					return nil, apiError(s.log, err)
+				}
 				e, err := fn(ctx, in.ID, reason)
 				return &enrolmentOutput{Body: e}, apiError(s.log, err)
 			})
@@ -246,7 +249,11 @@ func (s *Server) registerNurture() {
 				Items []store.Task `json:"items"`
 			}
 		}, error) {
-			ts, err := db.OpenTasks(ctx, in.Owner, in.Limit)
+			owner, err := s.ownerInScope(ctx, in.Owner)
+			if err != nil {
+				return nil, apiError(s.log, err)
+			}
+			ts, err := db.OpenTasks(ctx, owner, in.Limit)
 			out := &struct {
 				Body struct {
 					Items []store.Task `json:"items"`
@@ -270,7 +277,14 @@ func (s *Server) registerNurture() {
 				Touch *store.Touch `json:"touch"`
 			}
 		}, error) {
-			t, touch, err := s.deps.Flow.CompleteNurtureTask(ctx, in.ID, in.Body.Outcome, in.Body.Note, s.salesActor(ctx, in.Body.User))
+			a, err := s.salesActor(ctx, in.Body.User)
+			if err == nil {
+				err = s.checkTask(ctx, in.ID)
+			}
+			if err != nil {
+				return nil, apiError(s.log, err)
+			}
+			t, touch, err := s.deps.Flow.CompleteNurtureTask(ctx, in.ID, in.Body.Outcome, in.Body.Note, a)
 			out := &struct {
 				Body struct {
 					Task  *store.Task  `json:"task"`

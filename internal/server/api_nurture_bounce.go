@@ -80,6 +80,9 @@ func (s *Server) registerNurtureBounces(tags []string) {
 			if _, err := s.deps.DB.Enrolment(ctx, in.ID); err != nil {
 				return nil, apiError(s.log, err)
 			}
+			if err := s.checkEnrolment(ctx, in.ID); err != nil {
+				return nil, apiError(s.log, err)
+			}
 			sends, err := s.deps.DB.SendsOfEnrolment(ctx, in.ID)
 			out := &struct {
 				Body struct {

@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -16,15 +19,8 @@ import (
 
 // salesBody is what every sales action takes: who acts and a note.
 type salesBody struct {
-	User string `json:"user,omitempty" doc:"The salesperson acting (user name); recorded as the cause. Defaults to the API key."`
+	User string `json:"user,omitempty" doc:"The salesperson acting (user name); recorded as the cause. Defaults to the API key, or to its user for a key of a user (which may name no one else)."`
 	Note string `json:"note,omitempty" maxLength:"2000"`
-}
-
-func (s *Server) salesActor(ctx context.Context, user string) flow.Actor {
-	if user != "" {
-		return flow.Actor("user:" + user)
-	}
-	return actorOf(ctx)
 }
 
 type salesInput struct {
@@ -124,11 +120,19 @@ func (s *Server) registerSales() {
 	}
 	action("accept-lead", "/api/v1/leads/{id}/accept", "Accept an MQL", "Sales accepts the MQL: it becomes a SAL and the acceptance SLA stops.",
 		func(ctx context.Context, in *salesInput) (*leadflow.Lead, error) {
-			return s.deps.Flow.Accept(ctx, in.ID, in.Body.Note, s.salesActor(ctx, in.Body.User))
+			a, err := s.salesActor(ctx, in.Body.User)
+			if err != nil {
+				return nil, err
+			}
+			return s.deps.Flow.Accept(ctx, in.ID, in.Body.Note, a)
 		})
 	action("qualify-lead", "/api/v1/leads/{id}/qualify", "Qualify a lead (SQL)", "Sales confirms the need: the lead becomes an SQL.",
 		func(ctx context.Context, in *salesInput) (*leadflow.Lead, error) {
-			return s.deps.Flow.Qualify(ctx, in.ID, in.Body.Note, s.salesActor(ctx, in.Body.User))
+			a, err := s.salesActor(ctx, in.Body.User)
+			if err != nil {
+				return nil, err
+			}
+			return s.deps.Flow.Qualify(ctx, in.ID, in.Body.Note, a)
 		})
 	reasonAction := func(id, path, summary, desc string, fn func(ctx context.Context, in *reasonInput) (*leadflow.Lead, error)) {
 		huma.Register(s.api, huma.Operation{OperationID: id, Method: http.MethodPost, Path: path, Summary: summary, Description: desc, Tags: tags},
@@ -140,11 +144,19 @@ func (s *Server) registerSales() {
 	reasonAction("reject-lead", "/api/v1/leads/{id}/reject", "Reject a lead",
 		"Sales returns an MQL/SAL/SQL/HQL with a configured reason: the lead is recycled to nurture and the reason is reported to marketing.",
 		func(ctx context.Context, in *reasonInput) (*leadflow.Lead, error) {
-			return s.deps.Flow.Reject(ctx, in.ID, in.Body.Reason, in.Body.Note, s.salesActor(ctx, in.Body.User))
+			a, err := s.salesActor(ctx, in.Body.User)
+			if err != nil {
+				return nil, err
+			}
+			return s.deps.Flow.Reject(ctx, in.ID, in.Body.Reason, in.Body.Note, a)
 		})
 	reasonAction("disqualify-lead", "/api/v1/leads/{id}/disqualify", "Disqualify a lead", "Junk, competitor, student, duplicate: the lead leaves the funnel.",
 		func(ctx context.Context, in *reasonInput) (*leadflow.Lead, error) {
-			return s.deps.Flow.Disqualify(ctx, in.ID, in.Body.Reason, in.Body.Note, s.salesActor(ctx, in.Body.User))
+			a, err := s.salesActor(ctx, in.Body.User)
+			if err != nil {
+				return nil, err
+			}
+			return s.deps.Flow.Disqualify(ctx, in.ID, in.Body.Reason, in.Body.Note, a)
 		})
 	huma.Register(s.api, huma.Operation{OperationID: "log-touch", Method: http.MethodPost, Path: "/api/v1/leads/{id}/touches",
 		Summary: "Log a touch", Description: "A call, email or meeting; the first touch stops the lead's first-touch SLA clock.",
@@ -154,7 +166,11 @@ func (s *Server) registerSales() {
 			if in.Body.At != nil {
 				t.At = in.Body.At.UTC()
 			}
-			out, err := s.deps.Flow.LogTouch(ctx, in.ID, t, s.salesActor(ctx, in.Body.User))
+			a, err := s.salesActor(ctx, in.Body.User)
+			if err != nil {
+				return nil, apiError(s.log, err)
+			}
+			out, err := s.deps.Flow.LogTouch(ctx, in.ID, t, a)
 			return &touchOutput{Body: out}, apiError(s.log, err)
 		})
 	huma.Register(s.api, huma.Operation{OperationID: "list-touches", Method: http.MethodGet, Path: "/api/v1/leads/{id}/touches",
@@ -188,6 +204,9 @@ func (s *Server) registerSales() {
 			} else if in.Body.CloseDate != nil {
 				d.At = in.Body.CloseDate.UTC()
 			}
+			if err := s.checkDeal(ctx, d); err != nil {
+				return nil, apiError(s.log, err)
+			}
 			deal, lead, err := s.deps.Flow.UpdateDeal(ctx, d, actorOf(ctx))
 			out := &dealOutput{}
 			out.Body.Deal, out.Body.Lead = deal, lead
@@ -198,6 +217,9 @@ func (s *Server) registerSales() {
 		Tags: []string{"crm"}},
 		func(ctx context.Context, in *patchDealInput) (*dealOutput, error) {
 			cur, err := s.deps.DB.DealByExternalID(ctx, in.ExternalID)
+			if err == nil {
+				err = s.checkDeal(ctx, flow.Deal{Deal: store.Deal{ExternalID: cur.ExternalID, LeadID: cur.LeadID}})
+			}
 			if err != nil {
 				return nil, apiError(s.log, err)
 			}
@@ -239,10 +261,30 @@ func (s *Server) registerSales() {
 			if len(rejected) > 0 {
 				return nil, apiError(s.log, &leadflow.Error{Code: leadflow.EINVALID, Message: fmt.Sprintf("%d rows are invalid; nothing was applied", len(rejected)), Details: rejected})
 			}
+			// Rows of leads the caller does not see are rejected as rows of
+			// leads that do not exist.
+			var hidden []leadflow.Detail
+			visible := rows[:0:0]
+			for _, r := range rows {
+				if err := s.checkDeal(ctx, r.Deal); err != nil {
+					if leadflow.ErrorCode(err) == leadflow.EINTERNAL {
+						return nil, apiError(s.log, err)
+					}
+					hidden = append(hidden, leadflow.Detail{Where: fmt.Sprintf("line %d", r.Line), Message: leadflow.ErrorMessage(err)})
+					continue
+				}
+				visible = append(visible, r)
+			}
 			out := &dealImportOutput{}
-			out.Body.Applied, out.Body.Rejected, err = s.deps.Flow.ImportDeals(ctx, rows, actorOf(ctx))
+			out.Body.Applied, out.Body.Rejected, err = s.deps.Flow.ImportDeals(ctx, visible, actorOf(ctx))
 			if err != nil {
 				return nil, apiError(s.log, err)
+			}
+			if len(hidden) > 0 {
+				out.Body.Rejected = append(out.Body.Rejected, hidden...)
+				sort.SliceStable(out.Body.Rejected, func(i, j int) bool {
+					return lineOf(out.Body.Rejected[i].Where) < lineOf(out.Body.Rejected[j].Where)
+				})
 			}
 			return out, nil
 		})
@@ -268,4 +310,10 @@ func (s *Server) registerSales() {
 			out.Body.Items = items
 			return out, apiError(s.log, err)
 		})
+}
+
+// lineOf is the number of a "line N" location (0 for another).
+func lineOf(where string) int {
+	n, _ := strconv.Atoi(strings.TrimPrefix(where, "line "))
+	return n
 }

@@ -222,7 +222,11 @@ func (s *Server) registerSLA() {
 		Summary: "SLA clocks by deadline", Description: "The at-risk queue: running clocks (by default), soonest deadline first.",
 		Tags: tags},
 		func(ctx context.Context, in *clockListInput) (*clocksOutput, error) {
-			f := store.ClockFilter{Owner: in.Owner, Policy: in.Policy, Stage: leadflow.Stage(in.Stage), Limit: in.Limit}
+			owner, err := s.ownerInScope(ctx, in.Owner)
+			if err != nil {
+				return nil, apiError(s.log, err)
+			}
+			f := store.ClockFilter{Owner: owner, Policy: in.Policy, Stage: leadflow.Stage(in.Stage), Limit: in.Limit}
 			switch strings.TrimSpace(in.Status) {
 			case "":
 				f.Status = []string{store.ClockRunning}

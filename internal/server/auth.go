@@ -7,7 +7,6 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
-	"github.com/leadflow/leadflow/internal/auth"
 	"github.com/leadflow/leadflow/internal/flow"
 )
 
@@ -15,7 +14,8 @@ type ctxKey int
 
 const actorKey ctxKey = 1
 
-// actorOf returns who is calling: "api:<key name>".
+// actorOf returns who is calling: "api:<key name>", or "user:<name>" for
+// a key of a user.
 func actorOf(ctx context.Context) flow.Actor {
 	if a, ok := ctx.Value(actorKey).(flow.Actor); ok {
 		return a
@@ -48,8 +48,18 @@ func (s *Server) bearerAuth(ctx huma.Context, next func(huma.Context)) {
 		_ = huma.WriteErr(s.api, ctx, status, msg)
 		return
 	}
-	if !s.authorize(ctx, key.Name, auth.Role(key.Role)) {
+	if key.User != "" && !key.UserActive {
+		ctx.SetHeader("WWW-Authenticate", `Bearer realm="leadflow", error="invalid_token"`)
+		_ = huma.WriteErr(s.api, ctx, http.StatusUnauthorized,
+			"API key \""+key.Name+"\" belongs to user "+key.User+", who is deactivated or deleted")
 		return
 	}
-	next(huma.WithValue(ctx, actorKey, flow.Actor("api:"+key.Name)))
+	if !s.authorize(ctx, key) {
+		return
+	}
+	c := newCaller(key)
+	if !s.checkLeadPath(ctx, c) {
+		return
+	}
+	next(huma.WithValue(huma.WithValue(ctx, actorKey, c.actor()), callerKey, c))
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/leadflow/leadflow/internal/auth"
+	"github.com/leadflow/leadflow/internal/store"
 )
 
 // apiPerms is the permission each API operation needs, by operation id:
@@ -71,25 +72,40 @@ func permOf(op *huma.Operation) auth.Perm {
 
 // authorize refuses, as a 403 problem, a key whose role lacks the
 // operation's permission; it says which permission and which roles have it.
-func (s *Server) authorize(ctx huma.Context, keyName string, role auth.Role) bool {
+// A key of a user is also refused what the user's current role lacks, and
+// a sales key of no user everything (its leads are a user's).
+func (s *Server) authorize(ctx huma.Context, key *store.APIKey) bool {
 	op := ctx.Operation()
 	perm := permOf(op)
-	if auth.Can(role, perm) {
-		return true
-	}
-	holders := []string{}
-	for _, r := range auth.Holders(perm) {
-		holders = append(holders, string(r))
-	}
+	role := auth.Role(key.Role)
 	id := ""
 	if op != nil {
 		id = op.OperationID
 	}
-	_ = huma.WriteErr(s.api, ctx, http.StatusForbidden,
-		"API key \""+keyName+"\" has role "+string(role)+", which lacks permission "+string(perm)+" needed by "+id+
+	deny := func(msg string, detail *huma.ErrorDetail) bool {
+		_ = huma.WriteErr(s.api, ctx, http.StatusForbidden, msg, detail)
+		return false
+	}
+	if role == auth.Sales && key.User == "" {
+		return deny("API key \""+key.Name+"\" has role sales but belongs to no user: a sales key sees and acts on its user's "+
+			"and its user's team's leads only; create one for a user (leadflow apikey create --role sales --user NAME)",
+			&huma.ErrorDetail{Location: "Authorization", Message: "sales key of no user", Value: string(role)})
+	}
+	if !auth.Can(role, perm) {
+		holders := []string{}
+		for _, r := range auth.Holders(perm) {
+			holders = append(holders, string(r))
+		}
+		return deny("API key \""+key.Name+"\" has role "+string(role)+", which lacks permission "+string(perm)+" needed by "+id+
 			" (roles with it: "+strings.Join(holders, ", ")+")",
-		&huma.ErrorDetail{Location: "Authorization", Message: "lacks permission " + string(perm), Value: string(role)})
-	return false
+			&huma.ErrorDetail{Location: "Authorization", Message: "lacks permission " + string(perm), Value: string(role)})
+	}
+	if key.User != "" && !auth.Can(auth.Role(key.UserRole), perm) {
+		return deny("API key \""+key.Name+"\" acts for user "+key.User+", whose role "+key.UserRole+" lacks permission "+
+			string(perm)+" needed by "+id,
+			&huma.ErrorDetail{Location: "Authorization", Message: "user lacks permission " + string(perm), Value: key.UserRole})
+	}
+	return true
 }
 
 // documentPerms writes each operation's permission into the OpenAPI

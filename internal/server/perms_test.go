@@ -55,10 +55,24 @@ func TestAPIPermissionMatrix(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// A sales key belongs to a salesperson and sees their leads: the
+		// lead is theirs, so that the calls reach the handlers.
+		if err := db.InTx(ctx, func(tx *store.Tx) error {
+			return tx.CreateUser(ctx, &store.User{Name: "perm-sales", Role: "sales"}, "test")
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.Reassign(ctx, l.ID, "perm-sales", "test"); err != nil {
+			t.Fatal(err)
+		}
 		keys := map[auth.Role]string{}
 		if err := db.InTx(ctx, func(tx *store.Tx) error {
 			for _, r := range auth.Roles {
-				k, key, err := tx.CreateAPIKeyWithRole(ctx, "key-"+string(r), string(r))
+				user := ""
+				if r == auth.Sales {
+					user = "perm-sales"
+				}
+				k, key, err := tx.CreateAPIKeyFor(ctx, store.NewAPIKey{Name: "key-" + string(r), Role: string(r), User: user})
 				if err != nil {
 					return err
 				}
@@ -134,12 +148,15 @@ func TestAPIKeyRoles(t *testing.T) {
 		var admin, sales string
 		var salesID int64
 		if err := db.InTx(ctx, func(tx *store.Tx) error {
+			if err := tx.CreateUser(ctx, &store.User{Name: "rep", Role: "sales"}, "test"); err != nil {
+				return err
+			}
 			k, key, err := tx.CreateAPIKey(ctx, "legacy")
 			if err != nil || k.Role != store.RoleAdmin {
 				t.Errorf("default role %v %v", k, err)
 			}
 			admin = key
-			k, sales, err = tx.CreateAPIKeyWithRole(ctx, "crm", "sales")
+			k, sales, err = tx.CreateAPIKeyFor(ctx, store.NewAPIKey{Name: "crm", Role: "sales", User: "rep"})
 			salesID = k.ID
 			if _, _, err := tx.CreateAPIKeyWithRole(ctx, "x", "root"); leadflow.ErrorCode(err) != leadflow.EINVALID {
 				t.Errorf("unknown role: %v", err)

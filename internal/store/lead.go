@@ -213,8 +213,14 @@ func (tx *Tx) UpdateLeadScore(ctx context.Context, l *leadflow.Lead) error {
 // identities, score hits, PII columns) and keeps an anonymous row so that
 // funnel counts stay right, plus an audit record of who erased it.
 func (tx *Tx) EraseLead(ctx context.Context, id int64, actor string) error {
+	if _, err := tx.exec(ctx, "LeadSearchSecureDelete", 1); err != nil {
+		return err
+	}
 	res, err := tx.exec(ctx, "LeadErase", us(tx.Now), us(tx.Now), id)
 	if err != nil {
+		return err
+	}
+	if _, err := tx.exec(ctx, "LeadSearchSecureDelete", 0); err != nil {
 		return err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {

@@ -7,8 +7,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/leadflow/leadflow"
+	"github.com/leadflow/leadflow/internal/auth"
 )
 
 // LeadFilter selects leads for a list. Zero values select everything.
@@ -24,6 +26,9 @@ type LeadFilter struct {
 	Source       string
 	Campaign     string
 	Industry     string
+	// Scope restricts the list to the leads someone sees (a salesperson:
+	// its own and its team's); nil is every lead.
+	Scope *auth.LeadScope
 	// Sort is one of score, -score, updated_at, -updated_at, created_at,
 	// -created_at (a leading minus sorts descending). Default -updated_at.
 	Sort   string
@@ -74,6 +79,18 @@ func (db *DB) FindLeads(ctx context.Context, f LeadFilter) ([]leadflow.Lead, str
 	if f.Team != "" {
 		add("team = ?", f.Team)
 	}
+	if sc := f.Scope; sc != nil && !sc.All {
+		switch {
+		case sc.User != "" && sc.Team != "":
+			add("(owner = ? OR team = ?)", sc.User, sc.Team)
+		case sc.User != "":
+			add("owner = ?", sc.User)
+		case sc.Team != "":
+			add("team = ?", sc.Team)
+		default:
+			add("1 = 0")
+		}
+	}
 	if f.ScoreMin != nil {
 		add("score >= ?", *f.ScoreMin)
 	}
@@ -86,17 +103,36 @@ func (db *DB) FindLeads(ctx context.Context, f LeadFilter) ([]leadflow.Lead, str
 	if f.Email != "" {
 		add("email = ?", NormalizeEmail(f.Email))
 	}
+	// The indexes on source, campaign and industry (migration 00015) are for
+	// the filter choices (a loose index scan). A list filtered by one of them
+	// walks its sort order instead (|| '' keeps the planner off them): a
+	// source holds tens of thousands of leads, which the index would read and
+	// sort in full for a page of 50.
 	if f.Source != "" {
-		add("source = ?", f.Source)
+		add("source || '' = ?", f.Source)
 	}
 	if f.Campaign != "" {
-		add("campaign = ?", f.Campaign)
+		add("campaign || '' = ?", f.Campaign)
 	}
 	if f.Industry != "" {
-		add("industry = ?", f.Industry)
+		add("industry || '' = ?", f.Industry)
 	}
 	if q := strings.TrimSpace(f.Q); q != "" {
-		like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(strings.ToLower(q)) + "%"
+		ids, indexed, err := db.searchCandidates(ctx, q)
+		if err != nil {
+			return nil, "", err
+		}
+		if indexed {
+			if len(ids) == 0 {
+				return []leadflow.Lead{}, "", nil
+			}
+			ph := strings.Repeat("?,", len(ids))
+			add("id IN ("+ph[:len(ph)-1]+")", ids...)
+		}
+		// The candidates of the index are checked with the LIKE that
+		// defines the search, so that the results are the same with and
+		// without the index.
+		like := likePattern(q)
 		add(`(lower(name) LIKE ? ESCAPE '\' OR email LIKE ? ESCAPE '\' OR lower(company) LIKE ? ESCAPE '\')`, like, like, like)
 	}
 	cmp, dir := ">", "ASC"
@@ -165,6 +201,64 @@ func (db *DB) FindLeads(ctx context.Context, f LeadFilter) ([]leadflow.Lead, str
 	return out, next, nil
 }
 
+// Text search (LeadFilter.Q) is a case-insensitive substring match on
+// name, email and company (the LIKE of FindLeads). A text of at least
+// searchMinRunes characters is first looked up in a trigram index
+// (migration 00015: FTS5 trigram table leads_search on SQLite, pg_trgm GIN
+// indexes on PostgreSQL); when it matches few leads, the list reads those
+// leads only instead of walking every lead in its sort order.
+
+// searchMinRunes is the shortest text a trigram index can look up; one or
+// two characters are matched by the scan, as before.
+const searchMinRunes = 3
+
+// searchMaxCandidates bounds the leads the index hands to the list: a text
+// found in more leads (a common word such as 株式会社) is matched by walking
+// the list's sort order instead, which stops at the first page because such
+// matches are dense. A variable for tests.
+var searchMaxCandidates = 2000
+
+// searchCandidates returns the ids of the leads whose name, email or
+// company may contain q, from the trigram index, and true; or false when
+// the index does not apply (a short text, too many matches).
+func (db *DB) searchCandidates(ctx context.Context, q string) ([]any, bool, error) {
+	if utf8.RuneCountInString(q) < searchMinRunes {
+		return nil, false, nil
+	}
+	var args []any
+	if db.Dialect == Postgres {
+		like := likePattern(q)
+		args = []any{like, like, like, searchMaxCandidates + 1}
+	} else {
+		args = []any{`"` + strings.ReplaceAll(q, `"`, `""`) + `"`, searchMaxCandidates + 1}
+	}
+	rows, err := db.Read.QueryContext(ctx, db.q.get("LeadSearchIDs"), args...)
+	if err != nil {
+		return nil, false, wrapDB(err, "search leads")
+	}
+	defer rows.Close()
+	ids := []any{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, false, wrapDB(err, "search leads")
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, false, wrapDB(err, "search leads")
+	}
+	if len(ids) > searchMaxCandidates {
+		return nil, false, nil
+	}
+	return ids, true, nil
+}
+
+// likePattern is the LIKE pattern (escape \) of a substring search.
+func likePattern(q string) string {
+	return "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(strings.ToLower(q)) + "%"
+}
+
 func encodeCursor(v string, id int64) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(v + "|" + strconv.FormatInt(id, 10)))
 }
@@ -213,4 +307,14 @@ func (db *DB) fillIdentitiesOf(ctx context.Context, leads []leadflow.Lead) error
 		}
 	}
 	return wrapDB(rows.Err(), "identities")
+}
+
+// LeadOwnerTeam returns the owner and team of a lead (what decides who
+// sees it), or ENOTFOUND with the message FindLead gives.
+func (db *DB) LeadOwnerTeam(ctx context.Context, id int64) (owner, team string, err error) {
+	err = db.queryRow(ctx, "LeadOwnerTeam", id).Scan(&owner, &team)
+	if err != nil {
+		return "", "", notFound(wrapDB(err, "lead owner"), "lead %d not found", id)
+	}
+	return owner, team, nil
 }

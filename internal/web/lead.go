@@ -54,6 +54,10 @@ func (h *handler) lead(w http.ResponseWriter, r *http.Request) {
 // is shown there, with the status of the error).
 func (h *handler) showLead(w http.ResponseWriter, r *http.Request, id int64, status int, fl *flash) {
 	ctx := r.Context()
+	if err := h.checkLeadScope(ctx, id); err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	ho, err := h.deps.Flow.Handoff(ctx, id)
 	if err != nil {
 		h.fail(w, r, err)
@@ -118,6 +122,10 @@ func (h *handler) leadAction(act string) http.HandlerFunc {
 			return
 		}
 		ctx, u := r.Context(), userOf(r.Context())
+		if err := h.checkLeadScope(ctx, id); err != nil {
+			h.fail(w, r, err)
+			return
+		}
 		a := actor(u)
 		note := strings.TrimSpace(r.PostFormValue("note"))
 		f := h.deps.Flow

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/csv"
 	"html/template"
 	"net/http"
@@ -8,10 +9,10 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/leadflow/leadflow"
+	"github.com/leadflow/leadflow/internal/auth"
 	"github.com/leadflow/leadflow/internal/store"
 )
 
@@ -119,7 +120,7 @@ func (h *handler) leads(w http.ResponseWriter, r *http.Request) {
 	q := parseListQuery(r.URL.Query())
 	v := leadsView{Q: q, Stages: allStages}
 	var err error
-	if v.Values, err = h.leadFilterValues(r); err != nil {
+	if v.Values, err = h.deps.DB.LeadFilterValues(r.Context()); err != nil {
 		h.fail(w, r, err)
 		return
 	}
@@ -129,6 +130,7 @@ func (h *handler) leads(w http.ResponseWriter, r *http.Request) {
 	}
 	status := http.StatusOK
 	f, err := q.filter(h.now())
+	f.Scope = leadScope(r.Context())
 	if err == nil {
 		v.Leads, v.Next, err = h.deps.DB.FindLeads(r.Context(), f)
 	}
@@ -155,7 +157,7 @@ func (h *handler) exportLeads(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	f.Limit = 1000
+	f.Scope, f.Limit = leadScope(r.Context()), 1000
 	page, next, err := h.deps.DB.FindLeads(r.Context(), f)
 	if err != nil {
 		h.fail(w, r, err)
@@ -190,33 +192,33 @@ func (h *handler) exportLeads(w http.ResponseWriter, r *http.Request) {
 
 func fmtScore(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
 
-// filterValuesTTL is how long the lead list's filter choices (distinct
-// sources, campaigns, industries: a scan of every lead) are reused; a new
-// source shows up in the menu within this time.
-const filterValuesTTL = 5 * time.Minute
-
-type filterValuesCache struct {
-	mu sync.Mutex
-	at time.Time
-	v  *store.FilterValues
+// leadScope is the leads the logged-in user sees and acts on: a
+// salesperson its own and its team's, everyone else every lead.
+func leadScope(ctx context.Context) *auth.LeadScope {
+	u := userOf(ctx)
+	if u == nil {
+		return &auth.LeadScope{}
+	}
+	sc := auth.ScopeOf(auth.Role(u.Role), u.UserName, u.Team)
+	return &sc
 }
 
-// leadFilterValues returns the filter choices, read at most once per
-// filterValuesTTL: on a million leads the read takes seconds.
-func (h *handler) leadFilterValues(r *http.Request) (*store.FilterValues, error) {
-	c := &h.filterValues
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	now := h.now()
-	if c.v != nil && now.Sub(c.at) < filterValuesTTL && !now.Before(c.at) {
-		return c.v, nil
+// checkLeadScope is ENOTFOUND, with the message of a lead that does not
+// exist, for a lead the user may not see: another rep's lead by URL looks
+// like no lead at all (no enumeration).
+func (h *handler) checkLeadScope(ctx context.Context, id int64) error {
+	sc := leadScope(ctx)
+	if sc.All {
+		return nil
 	}
-	v, err := h.deps.DB.LeadFilterValues(r.Context())
+	owner, team, err := h.deps.DB.LeadOwnerTeam(ctx, id)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	c.v, c.at = v, now
-	return v, nil
+	if !sc.Sees(owner, team) {
+		return leadflow.Errorf(leadflow.ENOTFOUND, "lead %d not found", id)
+	}
+	return nil
 }
 
 // isEmailAddress reports whether s, trimmed, is one bare email address

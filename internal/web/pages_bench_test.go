@@ -78,6 +78,11 @@ func BenchmarkPages(b *testing.B) {
 			}
 		}
 	}
+	// A lead of bench-sales: a salesperson sees its own and its team's only.
+	own, _, err := db.FindLeads(ctx, store.LeadFilter{Owner: "bench-sales", Limit: 1})
+	if err != nil || len(own) == 0 {
+		b.Fatalf("bench-sales has no lead: %v", err)
+	}
 	_, hd, err := newHandler(Deps{Flow: f, DB: db, Version: "bench"})
 	if err != nil {
 		b.Fatal(err)
@@ -128,7 +133,8 @@ func BenchmarkPages(b *testing.B) {
 		{"leads-search", qs("q", word), admin},
 		{"leads-search-email", qs("q", l.Email), admin},
 		{"lead", "/leads/" + id, admin},
-		{"lead-sales", "/leads/" + id, sales},
+		{"lead-sales", "/leads/" + strconv.FormatInt(own[0].ID, 10), sales},
+		{"leads-sales", "/leads", sales},
 		{"model", "/model", admin},
 		{"model-edit", "/model/edit", admin},
 		{"model-version", "/model/versions/1", admin},

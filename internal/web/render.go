@@ -106,7 +106,7 @@ type templates struct {
 // pageNames are the templates that are pages (templates/<name>.html); the
 // others (layout, partials) are shared by all.
 var pageNames = []string{"login", "error", "dashboard", "review", "queue", "leads", "lead", "model", "model_edit",
-	"model_version", "settings", "settings_users", "settings_webhooks", "settings_doc", "settings_keys", "nurture", "nurture_sequence"}
+	"model_version", "settings", "settings_users", "settings_webhooks", "settings_doc", "settings_keys", "settings_calendar", "nurture", "nurture_sequence"}
 
 func parseTemplates(a *assets) (*templates, error) {
 	funcs := template.FuncMap{

@@ -14,6 +14,7 @@ type keysView struct {
 	APIKeys []store.APIKey
 	Sources []store.Source
 	Roles   []auth.Role
+	Users   []store.User // active users a key may act for
 	// NewKey is a key just created, shown this once (never stored).
 	NewKey, NewKind, NewName string
 	Revoked                  bool
@@ -35,6 +36,10 @@ func (h *handler) showKeys(w http.ResponseWriter, r *http.Request, status int, v
 		h.fail(w, r, err)
 		return
 	}
+	if v.Users, err = h.deps.DB.Users(r.Context(), store.UserFilter{Active: ptr(true)}); err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	v.Roles = auth.Roles
 	h.render(w, r, status, "settings_keys", "settings.keys", v)
 }
@@ -45,18 +50,22 @@ func (h *handler) showKeys(w http.ResponseWriter, r *http.Request, status int, v
 func (h *handler) createKey(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	form := map[string]string{"kind": r.PostFormValue("kind"), "name": strings.TrimSpace(r.PostFormValue("name")),
-		"role": r.PostFormValue("role")}
+		"role": r.PostFormValue("role"), "user": r.PostFormValue("user")}
 	by := string(actor(userOf(ctx)))
 	var key string
 	err := h.deps.DB.InTx(ctx, func(tx *store.Tx) error {
 		switch form["kind"] {
 		case "api":
-			k, s, err := tx.CreateAPIKeyWithRole(ctx, form["name"], form["role"])
+			k, s, err := tx.CreateAPIKeyFor(ctx, store.NewAPIKey{Name: form["name"], Role: form["role"], User: form["user"]})
 			if err != nil {
 				return err
 			}
 			key = s
-			return tx.Audit(ctx, by, "apikey.create", "api_key", k.ID, k.Name+" ("+k.Role+")")
+			detail := k.Name + " (" + k.Role + ")"
+			if k.User != "" {
+				detail = k.Name + " (" + k.Role + ", user " + k.User + ")"
+			}
+			return tx.Audit(ctx, by, "apikey.create", "api_key", k.ID, detail)
 		case "write":
 			src, s, err := tx.CreateSource(ctx, form["name"])
 			if err != nil {

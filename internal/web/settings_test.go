@@ -104,16 +104,24 @@ func TestSettingsKeys(t *testing.T) {
 			t.Fatalf("manager sees the keys: %d", r.StatusCode)
 		}
 		r := b.post(t, admin, "/settings/keys", url.Values{"kind": {"api"}, "name": {"crm sync"}, "role": {"sales"}})
+		if r.StatusCode != http.StatusBadRequest || !strings.Contains(r.Body, "a sales key acts for one salesperson") {
+			t.Fatalf("sales key of no user: %d", r.StatusCode)
+		}
+		if !strings.Contains(r.Body, `<option value="sales1" selected`) && !strings.Contains(r.Body, `<option value="sales1" >`) {
+			t.Fatalf("the form offers no users: %.3000s", r.Body)
+		}
+		r = b.post(t, admin, "/settings/keys", url.Values{"kind": {"api"}, "name": {"crm sync"}, "role": {"sales"}, "user": {"sales1"}})
 		m := keyRe.FindStringSubmatch(r.Body)
 		if r.StatusCode != http.StatusCreated || m == nil || r.Header.Get("Cache-Control") != "no-store" {
 			t.Fatalf("create API key: %d %.2000s", r.StatusCode, r.Body)
 		}
 		k, err := db.APIKeyByKey(ctx, m[1])
-		if err != nil || k.Role != "sales" || k.Name != "crm sync" {
+		if err != nil || k.Role != "sales" || k.Name != "crm sync" || k.User != "sales1" {
 			t.Fatalf("created key %+v %v", k, err)
 		}
-		if r := b.get(t, admin, "/settings/keys"); strings.Contains(r.Body, m[1]) || !strings.Contains(r.Body, "crm sync") {
-			t.Fatal("the key is shown again, or not listed")
+		if r := b.get(t, admin, "/settings/keys"); strings.Contains(r.Body, m[1]) || !strings.Contains(r.Body, "crm sync") ||
+			!strings.Contains(r.Body, "<td>sales1</td>") {
+			t.Fatal("the key is shown again, or not listed with its user")
 		}
 		r = b.post(t, admin, "/settings/keys", url.Values{"kind": {"api"}, "name": {"  "}, "role": {"sales"}})
 		if r.StatusCode != http.StatusBadRequest || !strings.Contains(r.Body, `class="flash error"`) {

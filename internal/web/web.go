@@ -48,8 +48,6 @@ type handler struct {
 	mux    *http.ServeMux
 	// throttle refuses logins after repeated failures.
 	throttle *auth.Throttle
-	// filterValues caches the lead list's filter choices (leads.go).
-	filterValues filterValuesCache
 	// nurture sends the test emails (nurtureService).
 	nurture     *nurture.Service
 	nurtureOnce sync.Once
@@ -120,6 +118,7 @@ func (h *handler) routes() []route {
 		{"POST /settings/routing", auth.Administer, h.saveSettingsDoc("routing")},
 		{"GET /settings/sla", auth.Administer, h.settingsDocPage("sla")},
 		{"POST /settings/sla", auth.Administer, h.saveSettingsDoc("sla")},
+		{"GET /settings/calendar", auth.Administer, h.settingsCalendar}, {"POST /settings/calendar", auth.Administer, h.saveCalendar},
 		{"GET /settings/reasons", auth.Administer, h.settingsDocPage("reasons")},
 		{"POST /settings/reasons", auth.Administer, h.saveSettingsDoc("reasons")},
 	}

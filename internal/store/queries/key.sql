@@ -13,13 +13,18 @@ SELECT id, name, created_at, revoked_at FROM sources ORDER BY id
 UPDATE sources SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL
 
 -- name: APIKeyInsert
-INSERT INTO api_keys (name, key_hash, prefix, created_at, role) VALUES (?, ?, ?, ?, ?) RETURNING id
+INSERT INTO api_keys (name, key_hash, prefix, created_at, role, user_name) VALUES (?, ?, ?, ?, ?, ?) RETURNING id
 
 -- name: APIKeyByHash
-SELECT id, name, prefix, role FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL
+SELECT k.id, k.name, k.prefix, k.role, k.user_name, u.role, u.team, u.active
+FROM api_keys k LEFT JOIN users u ON u.name = k.user_name AND k.user_name <> ''
+WHERE k.key_hash = ? AND k.revoked_at IS NULL
+
+-- name: UserNameByEmail
+SELECT name FROM users WHERE lower(email) = ? ORDER BY id LIMIT 1
 
 -- name: APIKeyList
-SELECT id, name, prefix, role, created_at, last_used_at, revoked_at FROM api_keys ORDER BY id
+SELECT id, name, prefix, role, user_name, created_at, last_used_at, revoked_at FROM api_keys ORDER BY id
 
 -- name: APIKeyRevoke
 UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL

@@ -71,3 +71,16 @@ SELECT count(*) FROM leads WHERE erased_at IS NULL
 
 -- name: LeadIDsInStageSince
 SELECT id FROM leads WHERE stage = ? AND stage_at <= ? AND erased_at IS NULL ORDER BY id LIMIT ?
+
+-- Text search of the lead list: candidates from the FTS5 trigram index of
+-- migration 00015 (the PostgreSQL override uses the trigram GIN indexes).
+-- name: LeadSearchIDs
+SELECT rowid FROM leads_search WHERE leads_search MATCH ? LIMIT ?
+
+-- Erasure removes the lead's trigrams from the FTS5 index for good (on, the
+-- erasing update, off again): see migration 00015.
+-- name: LeadSearchSecureDelete
+INSERT INTO leads_search (leads_search, rank) VALUES ('secure-delete', ?)
+
+-- name: LeadOwnerTeam
+SELECT owner, team FROM leads WHERE id = ? AND erased_at IS NULL
