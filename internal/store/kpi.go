@@ -22,9 +22,12 @@ import (
 // %[2]s is "+" for a refresh in one chunk (see KPIFunnelRowsChangedFew);
 // %[3]s joins each lead's transitions (funnelTransitionsJoin).
 // A stage reached without a recorded transition (a lead imported or loaded
-// in its stage) counts from the lead's stage_at.
+// in its stage) counts from the lead's stage_at. Only the stale leads are
+// rewritten (see KPILeadsChanged: the parameters are since, lo, hi and the
+// previous refresh's start), and the new rows are returned for the
+// aggregates.
 const funnelRefreshSQL = `INSERT INTO kpi_funnel (lead_id, created_at, source, medium, campaign, industry, owner, team, score,
-    mql_at, sal_at, sql_at, hql_at, opp_at, won_at, recycled, qualified)
+    mql_at, sal_at, sql_at, hql_at, opp_at, won_at, recycled, qualified, lead_updated_at)
 SELECT l.id, l.created_at, l.source, coalesce(%[1]s, ''), l.campaign, l.industry, l.owner, l.team, l.score,
     coalesce(t.mql_at, CASE WHEN l.stage IN ('mql', 'sal', 'sql', 'hql', 'opportunity', 'customer') THEN l.stage_at END),
     coalesce(t.sal_at, CASE WHEN l.stage IN ('sal', 'sql', 'hql', 'opportunity', 'customer') THEN l.stage_at END),
@@ -33,15 +36,19 @@ SELECT l.id, l.created_at, l.source, coalesce(%[1]s, ''), l.campaign, l.industry
     coalesce(t.opp_at, CASE WHEN l.stage IN ('opportunity', 'customer') THEN l.stage_at END),
     coalesce(t.won_at, CASE WHEN l.stage = 'customer' THEN l.stage_at END),
     coalesce(t.recycled, CASE WHEN l.stage = 'recycled' THEN 1 ELSE 0 END),
-    CASE WHEN l.stage IN ('mql', 'sal', 'sql', 'hql', 'opportunity', 'customer') THEN 1 ELSE 0 END
-FROM leads l %[3]s
-WHERE l.updated_at > ? AND %[2]sl.id > ? AND %[2]sl.id <= ? AND l.erased_at IS NULL
+    CASE WHEN l.stage IN ('mql', 'sal', 'sql', 'hql', 'opportunity', 'customer') THEN 1 ELSE 0 END, l.updated_at
+FROM leads l LEFT JOIN kpi_funnel f0 ON f0.lead_id = l.id %[3]s
+WHERE l.updated_at > ? AND %[2]sl.id > ? AND %[2]sl.id <= ?
+    AND CASE WHEN l.updated_at >= ? OR f0.lead_id IS NULL OR f0.lead_updated_at <> l.updated_at
+        THEN l.erased_at IS NULL ELSE false END
 ON CONFLICT (lead_id) DO UPDATE SET created_at = excluded.created_at, source = excluded.source,
     medium = excluded.medium, campaign = excluded.campaign, industry = excluded.industry,
     owner = excluded.owner, team = excluded.team, score = excluded.score, mql_at = excluded.mql_at,
     sal_at = excluded.sal_at, sql_at = excluded.sql_at, hql_at = excluded.hql_at,
     opp_at = excluded.opp_at, won_at = excluded.won_at, recycled = excluded.recycled,
-    qualified = excluded.qualified`
+    qualified = excluded.qualified, lead_updated_at = excluded.lead_updated_at
+RETURNING lead_id, created_at, source, medium, campaign, industry, owner, team, score,
+    mql_at, sal_at, sql_at, hql_at, opp_at, won_at, recycled, qualified`
 
 // funnelTransitionAggs are when a lead's transitions first reached each
 // stage (or a later one) and how often it was recycled.
@@ -54,15 +61,19 @@ const funnelTransitionAggs = `min(CASE WHEN tr.to_stage IN ('mql', 'sal', 'sql',
         sum(CASE WHEN tr.to_stage = 'recycled' THEN 1 ELSE 0 END) AS recycled`
 
 // funnelTransitionsJoin joins the refreshed leads' transitions: SQLite
-// aggregates those of the changed leads once (three parameters: since,
-// lo, hi); PostgreSQL per lead through transitions_lead (LATERAL), as its
-// statistics, taken before a burst of changes, make it expect one changed
-// lead and rescan a joined aggregate once per lead (50,000 leads: minutes).
+// aggregates those of the stale leads once (four parameters: since, lo,
+// hi and the previous refresh's start, as in KPILeadsChanged; erased
+// leads are left to the outer query); PostgreSQL per lead through
+// transitions_lead (LATERAL), as its statistics, taken before a burst of
+// changes, make it expect one changed lead and rescan a joined aggregate
+// once per lead (50,000 leads: minutes).
 var funnelTransitionsJoin = map[string]string{
 	"sqlite": `LEFT JOIN (
     SELECT tr.lead_id, ` + funnelTransitionAggs + `
     FROM transitions tr
-    WHERE tr.lead_id IN (SELECT l2.id FROM leads l2 WHERE l2.updated_at > ? AND %[2]sl2.id > ? AND %[2]sl2.id <= ?)
+    WHERE tr.lead_id IN (SELECT l2.id FROM leads l2 LEFT JOIN kpi_funnel f2 ON f2.lead_id = l2.id
+        WHERE l2.updated_at > ? AND %[2]sl2.id > ? AND %[2]sl2.id <= ?
+            AND (l2.updated_at >= ? OR f2.lead_id IS NULL OR f2.lead_updated_at <> l2.updated_at))
     GROUP BY tr.lead_id) t ON t.lead_id = l.id`,
 	"postgres": `LEFT JOIN LATERAL (
     SELECT ` + funnelTransitionAggs + `
@@ -76,8 +87,10 @@ var funnelMediumExpr = map[string]string{
 }
 
 // Refresh tuning: leads changed within funnelMargin before the last
-// watermark are refreshed again, so that a transaction that committed late
-// with an older updated_at is not missed (the refresh is idempotent); a
+// watermark are looked at again, so that a transaction that committed late
+// with an older updated_at is not missed; of those, only the ones whose
+// updated_at differs from the one their kpi_funnel row was built from
+// (kpi_funnel.lead_updated_at) are refreshed again. A
 // large refresh (a first run, a full rescore) goes in id ranges of
 // funnelChunk leads, one transaction each, so it never holds SQLite's
 // write lock for long.
@@ -96,7 +109,8 @@ const (
 
 // RefreshFunnel brings kpi_funnel up to date with the leads changed since
 // the last refresh (their transitions, stage, score and attributes) and
-// returns how many leads it looked at. Every KPI read calls it first; it is
+// returns how many leads it refreshed (those of the updated_at window whose
+// kpi_funnel row is stale). Every KPI read calls it first; it is
 // cheap when little changed.
 func (db *DB) RefreshFunnel(ctx context.Context) (int64, error) {
 	var mark int64
@@ -121,8 +135,14 @@ func (db *DB) RefreshFunnel(ctx context.Context) (int64, error) {
 		since = -1
 	}
 	start := us(db.Now())
-	var n, maxUpdated, maxID int64
-	if err := db.Write.QueryRowContext(ctx, db.q.get("KPILeadsChanged"), since).Scan(&n, &maxUpdated, &maxID); err != nil {
+	var n, maxUpdated, maxID, minUpdated, minID int64
+	// A lead changed at or after the previous refresh's start is stale even
+	// with the updated_at of its row (a change in the same clock tick).
+	fresh := readAt
+	if mark == 0 {
+		fresh = -1
+	}
+	if err := db.Write.QueryRowContext(ctx, db.q.get("KPILeadsChanged"), since, fresh).Scan(&n, &maxUpdated, &maxID, &minUpdated, &minID); err != nil {
 		return 0, wrapDB(err, "kpi changed leads")
 	}
 	if n == 0 {
@@ -141,6 +161,10 @@ func (db *DB) RefreshFunnel(ctx context.Context) (int64, error) {
 		_, err := db.Write.ExecContext(ctx, db.q.get("KPIStateSet"), funnelReadKey, start)
 		return 0, wrapDB(err, "kpi watermark")
 	}
+	// The statements below look at the leads changed after from with an
+	// id above minID-1 (the same stale leads): a few leads changed after a
+	// burst are found without walking the burst again.
+	from := max(since, minUpdated-1)
 	step := maxID
 	if n > funnelChunk {
 		step = funnelChunk
@@ -151,12 +175,12 @@ func (db *DB) RefreshFunnel(ctx context.Context) (int64, error) {
 	plus := map[bool]string{true: "+"}[few]
 	join := strings.ReplaceAll(funnelTransitionsJoin[db.Dialect.Name], "%[2]s", plus)
 	q := db.Dialect.Rebind(fmt.Sprintf(funnelRefreshSQL, funnelMediumExpr[db.Dialect.Name], plus, join))
-	joinArgs := strings.Count(join, "?")
-	for lo := int64(0); lo < maxID; lo += step {
+	joinArgs := strings.Count(join, "?") > 0
+	for lo := minID - 1; lo < maxID; lo += step {
 		hi := min(lo+step, maxID)
 		last := hi == maxID
 		err := db.InTx(ctx, func(tx *Tx) error {
-			if err := tx.refreshChunk(ctx, q, joinArgs > 0, few, since, lo, hi); err != nil {
+			if err := tx.refreshChunk(ctx, q, joinArgs, few, from, fresh, lo, hi); err != nil {
 				return err
 			}
 			if last {

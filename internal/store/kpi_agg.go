@@ -17,7 +17,8 @@ import (
 // each later stage by now; kpi_agg_scores the leads created per UTC day and
 // value by score bin. RefreshFunnel keeps both up to date: in the
 // transaction that rewrites the kpi_funnel rows of the changed leads it
-// reads their rows before and after and applies the difference. A read
+// reads their rows before, gets the new ones back from the rewrite
+// (RETURNING) and applies the difference. A read
 // takes whole days and hours of a period from the aggregates and the
 // pieces shorter than an hour (a period or bucket starting at 09:30) from
 // kpi_funnel, so its answers are exactly those of kpi_funnel.
@@ -307,10 +308,11 @@ func (tx *Tx) applyGone(ctx context.Context, d *aggDelta, counted map[int64]bool
 	return nil
 }
 
-// refreshChunk rewrites the kpi_funnel rows of the leads with an id in
-// (lo, hi] changed after since, keeping the aggregates in step when they
-// are built.
-func (tx *Tx) refreshChunk(ctx context.Context, upsert string, joinArgs, few bool, since, lo, hi int64) error {
+// refreshChunk rewrites the kpi_funnel rows of the stale leads with an id
+// in (lo, hi] changed after since (see KPILeadsChanged), keeping the
+// aggregates in step when they are built: the rows before are read first,
+// the rows after are those the upsert returns.
+func (tx *Tx) refreshChunk(ctx context.Context, upsert string, joinArgs, few bool, since, fresh, lo, hi int64) error {
 	rowsChanged, deleteErased := "KPIFunnelRowsChanged", "KPIFunnelDeleteErased"
 	if few {
 		rowsChanged, deleteErased = "KPIFunnelRowsChangedFew", "KPIFunnelDeleteErasedFew"
@@ -325,30 +327,33 @@ func (tx *Tx) refreshChunk(ctx context.Context, upsert string, joinArgs, few boo
 		err := tx.funnelRows(ctx, rowsChanged, func(f *funnelRow) {
 			before[f.id] = true
 			d.add(f, -1, allDims)
-		}, since, lo, hi)
+		}, since, lo, hi, fresh)
 		if err != nil {
 			return err
 		}
 	}
-	args := []any{since, lo, hi}
+	args := []any{since, lo, hi, fresh}
 	if joinArgs {
-		args = append(args, since, lo, hi)
+		args = append(args, since, lo, hi, fresh)
 	}
-	if _, err := tx.ExecContext(ctx, upsert, args...); err != nil {
+	rows, err := tx.QueryContext(ctx, upsert, args...)
+	if err != nil {
 		return wrapDB(err, "kpi funnel refresh")
 	}
-	if _, err := tx.exec(ctx, deleteErased, since, lo, hi); err != nil {
+	err = scanFunnelRows(rows, func(f *funnelRow) {
+		if built {
+			delete(before, f.id) // still there: not deleted by this refresh
+			d.add(f, 1, allDims)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	if _, err := tx.exec(ctx, deleteErased, since, lo, hi, fresh); err != nil {
 		return err
 	}
 	if !built {
 		return nil
-	}
-	err = tx.funnelRows(ctx, rowsChanged, func(f *funnelRow) {
-		delete(before, f.id) // still there: not deleted by this refresh
-		d.add(f, 1, allDims)
-	}, since, lo, hi)
-	if err != nil {
-		return err
 	}
 	if err := tx.applyGone(ctx, d, before); err != nil {
 		return err

@@ -16,8 +16,21 @@ ON CONFLICT (key) DO UPDATE SET value = excluded.value
 -- name: KPIStateDelete
 DELETE FROM kpi_state WHERE key = ?
 
+-- The leads a refresh rewrites: those changed after a watermark (the
+-- first parameter) whose kpi_funnel row is missing or was built from
+-- another updated_at, or whose updated_at is at or after the start of the
+-- previous refresh (the second: a change at the same clock tick as the
+-- row's build). Found from leads_updated and the kpi_funnel primary key:
+-- the CASE keeps SQLite from reading a lead's row (erased_at) unless the
+-- lead is stale. The refresh then reads the stale leads from their
+-- earliest updated_at and lowest id on.
+
 -- name: KPILeadsChanged
-SELECT count(*), coalesce(max(updated_at), 0), coalesce(max(id), 0) FROM leads WHERE updated_at > ?
+SELECT count(*), coalesce(max(l.updated_at), 0), coalesce(max(l.id), 0),
+       coalesce(min(l.updated_at), 0), coalesce(min(l.id), 0)
+FROM leads l LEFT JOIN kpi_funnel f ON f.lead_id = l.id
+WHERE l.updated_at > ? AND CASE WHEN l.updated_at >= ? OR f.lead_id IS NULL OR f.lead_updated_at <> l.updated_at
+    THEN f.lead_id IS NOT NULL OR l.erased_at IS NULL ELSE false END
 
 -- The leads changed after a watermark with an id in (lo, hi]: the Few
 -- variants, for a refresh in one chunk, walk leads_updated (the unary +
@@ -25,11 +38,15 @@ SELECT count(*), coalesce(max(updated_at), 0), coalesce(max(id), 0) FROM leads W
 
 -- name: KPIFunnelDeleteErased
 DELETE FROM kpi_funnel WHERE lead_id IN (
-    SELECT id FROM leads WHERE updated_at > ? AND id > ? AND id <= ? AND erased_at IS NOT NULL)
+    SELECT l.id FROM leads l JOIN kpi_funnel f ON f.lead_id = l.id
+    WHERE l.updated_at > ? AND l.id > ? AND l.id <= ?
+        AND CASE WHEN l.updated_at >= ? OR f.lead_updated_at <> l.updated_at THEN l.erased_at IS NOT NULL ELSE false END)
 
 -- name: KPIFunnelDeleteErasedFew
 DELETE FROM kpi_funnel WHERE lead_id IN (
-    SELECT id FROM leads WHERE updated_at > ? AND +id > ? AND +id <= ? AND erased_at IS NOT NULL)
+    SELECT l.id FROM leads l JOIN kpi_funnel f ON f.lead_id = l.id
+    WHERE l.updated_at > ? AND +l.id > ? AND +l.id <= ?
+        AND CASE WHEN l.updated_at >= ? OR f.lead_updated_at <> l.updated_at THEN l.erased_at IS NOT NULL ELSE false END)
 
 -- Per stage S: the leads that first reached S (or a later funnel stage) in
 -- [from, to), by bucket and group, and how many of them have reached each
@@ -66,15 +83,19 @@ DELETE FROM kpi_agg
 -- name: KPIAggScoresClear
 DELETE FROM kpi_agg_scores
 
+-- The kpi_funnel rows a refresh is about to rewrite (see KPILeadsChanged).
+
 -- name: KPIFunnelRowsChanged
-SELECT lead_id, created_at, source, medium, campaign, industry, owner, team, score,
-       mql_at, sal_at, sql_at, hql_at, opp_at, won_at, recycled, qualified
-FROM kpi_funnel WHERE lead_id IN (SELECT id FROM leads WHERE updated_at > ? AND id > ? AND id <= ?)
+SELECT f.lead_id, f.created_at, f.source, f.medium, f.campaign, f.industry, f.owner, f.team, f.score,
+       f.mql_at, f.sal_at, f.sql_at, f.hql_at, f.opp_at, f.won_at, f.recycled, f.qualified
+FROM leads l JOIN kpi_funnel f ON f.lead_id = l.id
+WHERE l.updated_at > ? AND l.id > ? AND l.id <= ? AND (l.updated_at >= ? OR f.lead_updated_at <> l.updated_at)
 
 -- name: KPIFunnelRowsChangedFew
-SELECT lead_id, created_at, source, medium, campaign, industry, owner, team, score,
-       mql_at, sal_at, sql_at, hql_at, opp_at, won_at, recycled, qualified
-FROM kpi_funnel WHERE lead_id IN (SELECT id FROM leads WHERE updated_at > ? AND +id > ? AND +id <= ?)
+SELECT f.lead_id, f.created_at, f.source, f.medium, f.campaign, f.industry, f.owner, f.team, f.score,
+       f.mql_at, f.sal_at, f.sql_at, f.hql_at, f.opp_at, f.won_at, f.recycled, f.qualified
+FROM leads l JOIN kpi_funnel f ON f.lead_id = l.id
+WHERE l.updated_at > ? AND +l.id > ? AND +l.id <= ? AND (l.updated_at >= ? OR f.lead_updated_at <> l.updated_at)
 
 -- name: KPIFunnelRowsAll
 SELECT lead_id, created_at, source, medium, campaign, industry, owner, team, score,

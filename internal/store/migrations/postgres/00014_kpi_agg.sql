@@ -11,6 +11,12 @@ ALTER TABLE kpi_funnel ADD COLUMN qualified BIGINT NOT NULL DEFAULT 0;
 UPDATE kpi_funnel SET qualified = 1 WHERE lead_id IN (
     SELECT id FROM leads WHERE stage IN ('mql', 'sal', 'sql', 'hql', 'opportunity', 'customer'));
 
+-- The leads.updated_at each row was built from: the refresh skips the
+-- leads of its updated_at window whose updated_at still equals it (after a
+-- bulk change, a read within the margin looks at nothing again). 0 for the
+-- rows built before: they may be stale, so they never match.
+ALTER TABLE kpi_funnel ADD COLUMN lead_updated_at BIGINT NOT NULL DEFAULT 0;
+
 -- lvl 1: unit = UTC hour (t / 3600 s), lvl 2: UTC day; stage indexes
 -- store.FunnelStages (0 lead created … 6 customer); dim 0 is every lead
 -- (val ''), 1…6 source, medium, campaign, industry, owner, team. n counts
@@ -124,5 +130,6 @@ DROP FUNCTION kpi_funnel_gone();
 DROP TABLE kpi_funnel_gone;
 DROP TABLE kpi_agg_scores;
 DROP TABLE kpi_agg;
+ALTER TABLE kpi_funnel DROP COLUMN lead_updated_at;
 ALTER TABLE kpi_funnel DROP COLUMN qualified;
 DELETE FROM kpi_state WHERE key = 'agg.built';
