@@ -297,47 +297,36 @@ func (db *DB) KPIScores(ctx context.Context, r KPIRange) ([]ScoreBinRow, error) 
 	}
 	p := planAgg(us(r.From), us(r.To), nil, false)
 	for _, rg := range p.raw {
-		rows, err := db.Read.QueryContext(ctx, db.q.get("KPIScores"), r.Group, rg[0], rg[1])
-		if err != nil {
-			return nil, wrapDB(err, "kpi scores")
-		}
-		var group string
-		var bin float64
-		var n int64
-		for rows.Next() {
-			if err := rows.Scan(&group, &bin, &n); err != nil {
-				rows.Close()
-				return nil, wrapDB(err, "kpi scores")
-			}
-			add(group, int(bin), n)
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return nil, wrapDB(err, "kpi scores")
+		if err := db.scanScores(ctx, add, "KPIScores", r.Group, rg[0], rg[1]); err != nil {
+			return nil, err
 		}
 	}
 	for _, d := range p.days {
-		rows, err := db.Read.QueryContext(ctx, db.q.get("KPIAggScoreRange"), int64(dimOf(r.Group)), d[0], d[1])
-		if err != nil {
-			return nil, wrapDB(err, "kpi scores")
-		}
-		var group string
-		var bin, n int64
-		for rows.Next() {
-			if err := rows.Scan(&group, &bin, &n); err != nil {
-				rows.Close()
-				return nil, wrapDB(err, "kpi scores")
-			}
-			add(group, int(bin), n)
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return nil, wrapDB(err, "kpi scores")
+		if err := db.scanScores(ctx, add, "KPIAggScoreRange", int64(dimOf(r.Group)), d[0], d[1]); err != nil {
+			return nil, err
 		}
 	}
 	return out, nil
+}
+
+// scanScores runs the score-bin query name and adds its (group, bin,
+// count) rows.
+func (db *DB) scanScores(ctx context.Context, add func(group string, bin int, n int64), name string, args ...any) error {
+	rows, err := db.Read.QueryContext(ctx, db.q.get(name), args...)
+	if err != nil {
+		return wrapDB(err, "kpi scores")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var group string
+		var bin float64
+		var n int64
+		if err := rows.Scan(&group, &bin, &n); err != nil {
+			return wrapDB(err, "kpi scores")
+		}
+		add(group, int(bin), n)
+	}
+	return wrapDB(rows.Err(), "kpi scores")
 }
 
 // wholeRange is a KPIRange of [from, to) in one unit, without breakdown
