@@ -3,12 +3,12 @@ package analytics_test
 import (
 	"context"
 	"os"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/leadflow/leadflow/internal/analytics"
 	"github.com/leadflow/leadflow/internal/store"
+	"github.com/leadflow/leadflow/internal/store/storetest"
 )
 
 // BenchmarkKPIQueries times each KPI read on its own, over the last 3 and
@@ -33,75 +33,67 @@ func BenchmarkKPIQueries(b *testing.B) {
 	}
 	ctx := context.Background()
 	for _, backend := range []string{"sqlite", "postgres"} {
-		for _, months := range []int{3, 12} {
-			b.Run(backend+"/"+map[int]string{3: "3m", 12: "12m"}[months], func(b *testing.B) {
-				db := benchDB(b, backend)
-				tokyo, _ := time.LoadLocation("Asia/Tokyo")
-				to := end.In(tokyo)
-				from := time.Date(to.Year(), to.Month()-time.Month(months)+1, 1, 0, 0, 0, 0, tokyo)
-				p := analytics.Period{From: from, To: to, Loc: tokyo, Interval: analytics.Month}
-				r := analytics.KPIRangeOf(p, "")
-				reads := []struct {
-					name string
-					fn   func() error
-				}{
-					{"refresh", func() error { _, err := db.RefreshFunnel(ctx); return err }},
-					{"cohorts", func() error { _, err := db.KPICohorts(ctx, r); return err }},
-					{"velocity", func() error { return db.KPIVelocity(ctx, r, func(store.DurationRow) {}) }},
-					{"first_touch", func() error { return db.KPIFirstTouch(ctx, r, func(store.DurationRow) {}) }},
-					{"sla", func() error { _, err := db.KPISLA(ctx, r, end); return err }},
-					{"recycles", func() error { _, err := db.KPIRecycles(ctx, r); return err }},
-					{"won", func() error { _, err := db.KPIWon(ctx, r); return err }},
-					{"scores", func() error { _, err := db.KPIScores(ctx, r); return err }},
-					{"kpis", func() error {
-						_, err := analytics.KPIs(ctx, db, analytics.Query{Period: p, Now: end})
-						return err
-					}},
-					{"kpis_by_campaign", func() error {
-						_, err := analytics.KPIs(ctx, db, analytics.Query{Period: p, GroupBy: "campaign", Now: end})
-						return err
-					}},
-					{"kpis_by_owner", func() error {
-						_, err := analytics.KPIs(ctx, db, analytics.Query{Period: p, GroupBy: "owner", Now: end})
-						return err
-					}},
-					{"targets", func() error { _, err := analytics.Progress(ctx, db, p, end); return err }},
-					{"review", func() error { _, err := analytics.ReviewReport(ctx, db, p, end, nil); return err }},
-					{"dashboard", func() error {
-						if _, _, err := db.FunnelAndSources(ctx, from, to); err != nil {
+		b.Run(backend, func(b *testing.B) {
+			db := benchDB(b, backend) // one load for both periods
+			for _, months := range []int{3, 12} {
+				b.Run(map[int]string{3: "3m", 12: "12m"}[months], func(b *testing.B) {
+					tokyo, _ := time.LoadLocation("Asia/Tokyo")
+					to := end.In(tokyo)
+					from := time.Date(to.Year(), to.Month()-time.Month(months)+1, 1, 0, 0, 0, 0, tokyo)
+					p := analytics.Period{From: from, To: to, Loc: tokyo, Interval: analytics.Month}
+					r := analytics.KPIRangeOf(p, "")
+					reads := []struct {
+						name string
+						fn   func() error
+					}{
+						{"refresh", func() error { _, err := db.RefreshFunnel(ctx); return err }},
+						{"cohorts", func() error { _, err := db.KPICohorts(ctx, r); return err }},
+						{"velocity", func() error { return db.KPIVelocity(ctx, r, func(store.DurationRow) {}) }},
+						{"first_touch", func() error { return db.KPIFirstTouch(ctx, r, func(store.DurationRow) {}) }},
+						{"sla", func() error { _, err := db.KPISLA(ctx, r, end); return err }},
+						{"recycles", func() error { _, err := db.KPIRecycles(ctx, r); return err }},
+						{"won", func() error { _, err := db.KPIWon(ctx, r); return err }},
+						{"scores", func() error { _, err := db.KPIScores(ctx, r); return err }},
+						{"kpis", func() error {
+							_, err := analytics.KPIs(ctx, db, analytics.Query{Period: p, Now: end})
 							return err
-						}
-						if _, err := db.StageTrend(ctx, from, to, 7*24*time.Hour); err != nil {
+						}},
+						{"kpis_by_campaign", func() error {
+							_, err := analytics.KPIs(ctx, db, analytics.Query{Period: p, GroupBy: "campaign", Now: end})
 							return err
-						}
-						_, err := db.SLAStatusNow(ctx, end)
-						return err
-					}},
-				}
-				for _, rd := range reads {
-					b.Run(rd.name, func(b *testing.B) {
-						cpu0 := cpuTime()
-						for b.Loop() {
-							if err := rd.fn(); err != nil {
-								b.Fatal(err)
+						}},
+						{"kpis_by_owner", func() error {
+							_, err := analytics.KPIs(ctx, db, analytics.Query{Period: p, GroupBy: "owner", Now: end})
+							return err
+						}},
+						{"targets", func() error { _, err := analytics.Progress(ctx, db, p, end); return err }},
+						{"review", func() error { _, err := analytics.ReviewReport(ctx, db, p, end, nil); return err }},
+						{"dashboard", func() error {
+							if _, _, err := db.FunnelAndSources(ctx, from, to); err != nil {
+								return err
 							}
-						}
-						b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N)/1000, "cpu-ms/op")
-					})
-				}
-			})
-		}
+							if _, err := db.StageTrend(ctx, from, to, 7*24*time.Hour); err != nil {
+								return err
+							}
+							_, err := db.SLAStatusNow(ctx, end)
+							return err
+						}},
+					}
+					for _, rd := range reads {
+						b.Run(rd.name, func(b *testing.B) {
+							cpu0 := storetest.CPUTime()
+							for b.Loop() {
+								if err := rd.fn(); err != nil {
+									b.Fatal(err)
+								}
+							}
+							b.ReportMetric(float64((storetest.CPUTime()-cpu0).Microseconds())/float64(b.N)/1000, "cpu-ms/op")
+						})
+					}
+				})
+			}
+		})
 	}
-}
-
-// cpuTime is the process's user + system CPU time: on a shared machine
-// it says more than the wall time (cpu-ms/op).
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkKPIAggBuild times the migrations (00014 builds nothing but adds
@@ -131,7 +123,7 @@ func BenchmarkKPIAggBuild(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Logf("first refresh: %s", time.Since(t0))
-	cpu0 := cpuTime()
+	cpu0 := storetest.CPUTime()
 	for b.Loop() {
 		if err := db.ResetKPIAggregates(ctx); err != nil {
 			b.Fatal(err)
@@ -140,5 +132,5 @@ func BenchmarkKPIAggBuild(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N)/1000, "cpu-ms/op")
+	b.ReportMetric(float64((storetest.CPUTime()-cpu0).Microseconds())/float64(b.N)/1000, "cpu-ms/op")
 }

@@ -43,7 +43,9 @@ func benchDB(b *testing.B, backend string) *store.DB {
 			_, err := os.Stat(dsn)
 			fresh = err != nil
 		} else {
+			// A database of b alone: dropped when b ends, so forgotten then.
 			dsn = storetest.DSN(b, backend)
+			b.Cleanup(func() { benchDBs.Delete(backend) })
 		}
 	}
 	db, err := store.Open(ctx, store.Options{DSN: dsn})

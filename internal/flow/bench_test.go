@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -83,7 +82,7 @@ func benchIngestN(b *testing.B, backend string, inFlight int) {
 	for i := range batches {
 		batches[i] = messages(b, tr, benchBatch)
 	}
-	w0, cpu0, pg0 := writtenBytes(), cpuTime(), serverCPU(db)
+	w0, cpu0, pg0 := writtenBytes(), storetest.CPUTime(), serverCPU(db)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := range b.N {
@@ -177,7 +176,7 @@ func benchRawInsert(b *testing.B, backend string) {
 	for i := range batches {
 		batches[i] = rows()
 	}
-	w0, cpu0 := writtenBytes(), cpuTime()
+	w0, cpu0 := writtenBytes(), storetest.CPUTime()
 	b.ResetTimer()
 	for i := range b.N {
 		exec(batches[i])
@@ -244,22 +243,13 @@ func serverCPU(db *store.DB) time.Duration {
 func reportIO(b *testing.B, backend string, batches int, w0 int64, cpu0 time.Duration) {
 	events := float64(batches * benchBatch)
 	b.ReportMetric(events/b.Elapsed().Seconds(), "events/s")
-	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/events, "cpu-µs/event")
+	b.ReportMetric(float64((storetest.CPUTime()-cpu0).Microseconds())/events, "cpu-µs/event")
 	if backend != "sqlite" {
 		return // the server's CPU: pg-cpu-µs/event
 	}
 	if w0 >= 0 {
 		b.ReportMetric(float64(writtenBytes()-w0)/events, "wB/event")
 	}
-}
-
-// cpuTime is the user and system CPU time of this process.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // writtenBytes is what this process has written to storage (Linux), or -1.

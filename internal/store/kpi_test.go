@@ -19,18 +19,50 @@ import (
 // nothing, and a transaction that commits late, with an updated_at before
 // the watermark, is still picked up (alone: the lead changed before it
 // is up to date).
+// funnelClock is a clock for db that stands still between the steps of a
+// test, and runs kpi_funnel refreshes at given times.
+type funnelClock struct {
+	db  *store.DB
+	t0  time.Time
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newFunnelClock(db *store.DB) *funnelClock {
+	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	c := &funnelClock{db: db, t0: t0, now: t0}
+	db.Now = func() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+	return c
+}
+
+// set moves the clock to t0+d.
+func (c *funnelClock) set(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.t0.Add(d)
+	c.mu.Unlock()
+}
+
+// refresh returns a step that refreshes at t0+at and checks that the
+// refresh rewrote want leads.
+func (c *funnelClock) refresh(t *testing.T) func(at time.Duration, want int64) {
+	return func(at time.Duration, want int64) {
+		t.Helper()
+		c.set(at)
+		got, err := c.db.RefreshFunnel(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Fatalf("refresh at t0+%s rewrote %d leads, want %d", at, got, want)
+		}
+	}
+}
+
 func TestRefreshFunnelWatermark(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-		var mu sync.Mutex
-		now := t0
-		set := func(d time.Duration) {
-			mu.Lock()
-			now = t0.Add(d)
-			mu.Unlock()
-		}
-		db.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+		c := newFunnelClock(db)
+		t0, set, refresh := c.t0, c.set, c.refresh(t)
 		n := 0
 		add := func(k int) {
 			t.Helper()
@@ -46,17 +78,6 @@ func TestRefreshFunnelWatermark(t *testing.T) {
 			})
 			if err != nil {
 				t.Fatal(err)
-			}
-		}
-		refresh := func(at time.Duration, want int64) {
-			t.Helper()
-			set(at)
-			got, err := db.RefreshFunnel(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got != want {
-				t.Fatalf("refresh at t0+%s looked at %d leads, want %d", at, got, want)
 			}
 		}
 		add(3)
@@ -95,15 +116,8 @@ func TestRefreshFunnelWatermark(t *testing.T) {
 func TestRefreshFunnelAfterBulkChange(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-		var mu sync.Mutex
-		now := t0
-		set := func(d time.Duration) {
-			mu.Lock()
-			now = t0.Add(d)
-			mu.Unlock()
-		}
-		db.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+		c := newFunnelClock(db)
+		t0, set, refresh := c.t0, c.set, c.refresh(t)
 		var leads []*leadflow.Lead
 		err := db.InTx(ctx, func(tx *store.Tx) error {
 			for i := range 40 {
@@ -132,17 +146,6 @@ func TestRefreshFunnelAfterBulkChange(t *testing.T) {
 			})
 			if err != nil {
 				t.Fatal(err)
-			}
-		}
-		refresh := func(at time.Duration, want int64) {
-			t.Helper()
-			set(at)
-			got, err := db.RefreshFunnel(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got != want {
-				t.Fatalf("refresh at t0+%s rewrote %d leads, want %d", at, got, want)
 			}
 		}
 		// bins counts the leads of kpi_funnel by score bin.

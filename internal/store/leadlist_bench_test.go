@@ -3,10 +3,7 @@ package store_test
 import (
 	"context"
 	"fmt"
-	"os"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/leadflow/leadflow"
 	"github.com/leadflow/leadflow/internal/store"
@@ -24,32 +21,21 @@ import (
 // operation), the figure that holds on a busy machine. The texts are of
 // the generated set (gen's e-mail domains and company names).
 func BenchmarkLeadListSearch(b *testing.B) {
-	dsn, dir := os.Getenv("LEADFLOW_BENCH_DB"), os.Getenv("LEADFLOW_BENCH_DATA_DIR")
-	if dsn == "" && dir == "" {
-		b.Skip("set LEADFLOW_BENCH_DB or LEADFLOW_BENCH_DATA_DIR to a generated data set")
-	}
 	ctx := context.Background()
-	db, err := store.Open(ctx, store.Options{DSN: dsn, DataDir: dir})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.Migrate(ctx); err != nil {
-		b.Fatal(err)
-	}
+	db := storetest.BenchDB(b)
 	run := func(name string, fn func() error) {
 		b.Run(name, func(b *testing.B) {
 			if err := fn(); err != nil { // warm the cache
 				b.Fatal(err)
 			}
-			c0 := cpu()
+			c0 := storetest.CPUTime()
 			b.ResetTimer()
 			for b.Loop() {
 				if err := fn(); err != nil {
 					b.Fatal(err)
 				}
 			}
-			b.ReportMetric(float64((cpu()-c0).Microseconds())/float64(b.N), "cpu-µs/op")
+			b.ReportMetric(float64((storetest.CPUTime()-c0).Microseconds())/float64(b.N), "cpu-µs/op")
 		})
 	}
 	run("filter-values", func() error {
@@ -81,12 +67,6 @@ func BenchmarkLeadListSearch(b *testing.B) {
 			return err
 		})
 	}
-}
-
-func cpu() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkLeadInsertSearchIndex is the cost of keeping the text search
@@ -125,7 +105,7 @@ func BenchmarkLeadInsertSearchIndex(b *testing.B) {
 					}
 				}
 				n := 0
-				c0 := cpu()
+				c0 := storetest.CPUTime()
 				b.ResetTimer()
 				for b.Loop() {
 					if err := db.InTx(ctx, func(tx *store.Tx) error {
@@ -146,7 +126,7 @@ func BenchmarkLeadInsertSearchIndex(b *testing.B) {
 						b.Fatal(err)
 					}
 				}
-				b.ReportMetric(float64((cpu()-c0).Microseconds())/float64(b.N*1000), "cpu-µs/lead")
+				b.ReportMetric(float64((storetest.CPUTime()-c0).Microseconds())/float64(b.N*1000), "cpu-µs/lead")
 			})
 		}
 	}

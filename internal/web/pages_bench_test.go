@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,6 +13,7 @@ import (
 	"github.com/leadflow/leadflow/internal/flow"
 	"github.com/leadflow/leadflow/internal/jobs"
 	"github.com/leadflow/leadflow/internal/store"
+	"github.com/leadflow/leadflow/internal/store/storetest"
 )
 
 // BenchmarkPages renders every page of the UI, server-side (the handler
@@ -29,19 +29,8 @@ import (
 // (bench-admin, bench-sales) and gives bench-sales 300 open leads the
 // first time it runs on a database.
 func BenchmarkPages(b *testing.B) {
-	dsn, dir := os.Getenv("LEADFLOW_BENCH_DB"), os.Getenv("LEADFLOW_BENCH_DATA_DIR")
-	if dsn == "" && dir == "" {
-		b.Skip("set LEADFLOW_BENCH_DB or LEADFLOW_BENCH_DATA_DIR to a generated data set")
-	}
 	ctx := context.Background()
-	db, err := store.Open(ctx, store.Options{DSN: dsn, DataDir: dir})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.Migrate(ctx); err != nil {
-		b.Fatal(err)
-	}
+	db := storetest.BenchDB(b)
 	if err := jobs.Migrate(ctx, db); err != nil {
 		b.Fatal(err)
 	}
