@@ -15,8 +15,9 @@ import (
 // 12 months of the history, in Asia/Tokyo, monthly buckets: the store
 // reads of GET /api/v1/kpis (cohorts and stage counts, velocity, first
 // touch, SLA, recycles and rejections, won deals, scores), the whole
-// report without and with a breakdown, the targets' progress, the review
-// report (without its backtest) and the dashboard's numbers. The history
+// report without and with each breakdown, by week and quarter, the
+// targets' progress, the review report (without its backtest) and the
+// dashboard's numbers. The history
 // ends at LEADFLOW_BENCH_END (RFC 3339; default the generated histories'
 // 2026-07-01), e.g. for a database loaded by `leadflow gen`, which ends at
 // the time it ran:
@@ -42,6 +43,9 @@ func BenchmarkKPIQueries(b *testing.B) {
 					from := time.Date(to.Year(), to.Month()-time.Month(months)+1, 1, 0, 0, 0, 0, tokyo)
 					p := analytics.Period{From: from, To: to, Loc: tokyo, Interval: analytics.Month}
 					r := analytics.KPIRangeOf(p, "")
+					pw := p
+					pw.Interval = analytics.Week
+					rw := analytics.KPIRangeOf(pw, "campaign") // the report's heaviest reads
 					reads := []struct {
 						name string
 						fn   func() error
@@ -54,6 +58,18 @@ func BenchmarkKPIQueries(b *testing.B) {
 						{"recycles", func() error { _, err := db.KPIRecycles(ctx, r); return err }},
 						{"won", func() error { _, err := db.KPIWon(ctx, r); return err }},
 						{"scores", func() error { _, err := db.KPIScores(ctx, r); return err }},
+						// What the report reads: velocity without its zeros
+						// (from the cohorts) and first touch together.
+						{"durations", func() error {
+							return db.KPIDurations(ctx, r, func(store.DurationRow) {}, func(store.DurationRow) {}, true)
+						}},
+						{"cohorts_week_by_campaign", func() error { _, err := db.KPICohorts(ctx, rw); return err }},
+						{"durations_week_by_campaign", func() error {
+							return db.KPIDurations(ctx, rw, func(store.DurationRow) {}, func(store.DurationRow) {}, true)
+						}},
+						{"recycles_week_by_campaign", func() error { _, err := db.KPIRecycles(ctx, rw); return err }},
+						{"won_week_by_campaign", func() error { _, err := db.KPIWon(ctx, rw); return err }},
+						{"scores_by_campaign", func() error { _, err := db.KPIScores(ctx, rw); return err }},
 						{"kpis", func() error {
 							_, err := analytics.KPIs(ctx, db, analytics.Query{Period: p, Now: end})
 							return err
@@ -64,6 +80,46 @@ func BenchmarkKPIQueries(b *testing.B) {
 						}},
 						{"kpis_by_owner", func() error {
 							_, err := analytics.KPIs(ctx, db, analytics.Query{Period: p, GroupBy: "owner", Now: end})
+							return err
+						}},
+						{"kpis_by_source", func() error {
+							_, err := analytics.KPIs(ctx, db, analytics.Query{Period: p, GroupBy: "source", Now: end})
+							return err
+						}},
+						{"kpis_by_medium", func() error {
+							_, err := analytics.KPIs(ctx, db, analytics.Query{Period: p, GroupBy: "medium", Now: end})
+							return err
+						}},
+						{"kpis_by_industry", func() error {
+							_, err := analytics.KPIs(ctx, db, analytics.Query{Period: p, GroupBy: "industry", Now: end})
+							return err
+						}},
+						{"kpis_by_team", func() error {
+							_, err := analytics.KPIs(ctx, db, analytics.Query{Period: p, GroupBy: "team", Now: end})
+							return err
+						}},
+						{"kpis_week", func() error {
+							q := p
+							q.Interval = analytics.Week
+							_, err := analytics.KPIs(ctx, db, analytics.Query{Period: q, Now: end})
+							return err
+						}},
+						{"kpis_week_by_campaign", func() error {
+							q := p
+							q.Interval = analytics.Week
+							_, err := analytics.KPIs(ctx, db, analytics.Query{Period: q, GroupBy: "campaign", Now: end})
+							return err
+						}},
+						{"kpis_quarter", func() error {
+							q := p
+							q.Interval = analytics.Quarter
+							_, err := analytics.KPIs(ctx, db, analytics.Query{Period: q, Now: end})
+							return err
+						}},
+						{"kpis_quarter_by_campaign", func() error {
+							q := p
+							q.Interval = analytics.Quarter
+							_, err := analytics.KPIs(ctx, db, analytics.Query{Period: q, GroupBy: "campaign", Now: end})
 							return err
 						}},
 						{"targets", func() error { _, err := analytics.Progress(ctx, db, p, end); return err }},

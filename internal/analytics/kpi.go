@@ -158,9 +158,6 @@ type accumulator struct {
 	n          [7]int64
 	reached    [7][7]int64
 	recycledC  int64
-	dur        [7][]int64
-	touch      []int64
-	untouched  int64
 	sla        map[string]*PolicySLA
 	slaRun     int64
 	slaCancel  int64
@@ -181,6 +178,100 @@ type accumulators struct {
 	m       map[accKey]*accumulator
 	grouped bool
 	groups  map[string]bool
+	// fine holds the durations of each group (allGroup without a
+	// breakdown) per bucket, the only place they are added: totals gather
+	// them (see durations). last caches the latest fine lookup.
+	fine     map[string][]*durs
+	nBuckets int
+	u        *units
+	last     struct {
+		group string
+		unit  int64
+		d     *durs
+	}
+}
+
+// durs are the durations of velocity (per stage) and first touch; zeros
+// counts the velocity durations of 0 not in dur (CohortRow.Zero).
+type durs struct {
+	dur       [7][]int64
+	zeros     [7]int64
+	touch     []int64
+	untouched int64
+}
+
+func newAccumulators(grouped bool, u *units) *accumulators {
+	return &accumulators{m: map[accKey]*accumulator{}, grouped: grouped, groups: map[string]bool{},
+		fine: map[string][]*durs{}, nBuckets: len(u.starts), u: u}
+}
+
+// durs returns the durations of a group (ignored without a breakdown) and
+// unit.
+func (a *accumulators) durs(group string, unit int64) *durs {
+	if !a.grouped {
+		group = allGroup
+	}
+	if l := &a.last; l.d != nil && l.unit == unit && l.group == group {
+		return l.d
+	}
+	bs := a.fine[group]
+	if bs == nil {
+		bs = make([]*durs, max(a.nBuckets, 1))
+		a.fine[group] = bs
+		if a.grouped {
+			a.groups[group] = true
+		}
+	}
+	b := a.u.bucket(unit)
+	if bs[b] == nil {
+		bs[b] = &durs{}
+	}
+	a.last.group, a.last.unit, a.last.d = group, unit, bs[b]
+	return bs[b]
+}
+
+// durations gathers the durations of group g (allGroup: every group) and
+// bucket b (-1: the whole period); the slices may be those of a fine
+// accumulator (summarize reorders them, which changes nothing).
+func (a *accumulators) durations(g string, b int) *durs {
+	var parts []*durs
+	for group, bs := range a.fine {
+		if g != allGroup && group != g {
+			continue
+		}
+		for i, d := range bs {
+			if d != nil && (b == -1 || b == i) {
+				parts = append(parts, d)
+			}
+		}
+	}
+	if len(parts) == 1 {
+		return parts[0]
+	}
+	out := &durs{}
+	for i := range out.dur {
+		n := 0
+		for _, p := range parts {
+			n += len(p.dur[i])
+		}
+		out.dur[i] = make([]int64, 0, n)
+		for _, p := range parts {
+			out.dur[i] = append(out.dur[i], p.dur[i]...)
+		}
+	}
+	n := 0
+	for _, p := range parts {
+		n += len(p.touch)
+	}
+	out.touch = make([]int64, 0, n)
+	for _, p := range parts {
+		out.touch = append(out.touch, p.touch...)
+		out.untouched += p.untouched
+		for i, z := range p.zeros {
+			out.zeros[i] += z
+		}
+	}
+	return out
 }
 
 // allGroup names the all-leads accumulator; no group value starts with NUL.
@@ -249,30 +340,14 @@ func kpis(ctx context.Context, db *store.DB, q Query, parts kpiParts) (*Report, 
 	}
 	u := newUnits(q.Period)
 	r := u.kpiRange(q.GroupBy)
-	acc := &accumulators{m: map[accKey]*accumulator{}, grouped: q.GroupBy != "", groups: map[string]bool{}}
+	acc := newAccumulators(q.GroupBy != "", u)
 	reads := []struct {
 		part kpiParts
 		fn   func() error
 	}{
-		{partCohorts, func() error { return readCohorts(ctx, db, r, u, acc) }},
-		{partVelocity, func() error {
-			return db.KPIVelocity(ctx, r, func(d store.DurationRow) {
-				i := stageIndex(d.Stage)
-				v := max(d.Micros, 0)
-				acc.each(d.Group, u.bucket(d.Unit), func(x *accumulator) { x.dur[i] = append(x.dur[i], v) })
-			})
-		}},
-		{partFirstTouch, func() error {
-			return db.KPIFirstTouch(ctx, r, func(d store.DurationRow) {
-				acc.each(d.Group, u.bucket(d.Unit), func(x *accumulator) {
-					if d.Valid {
-						x.touch = append(x.touch, max(d.Micros, 0))
-					} else {
-						x.untouched++
-					}
-				})
-			})
-		}},
+		// Velocity takes its zeros from the cohort rows.
+		{partCohorts | partVelocity, func() error { return readCohorts(ctx, db, r, u, parts, acc) }},
+		{partVelocity | partFirstTouch, func() error { return readDurations(ctx, db, r, parts, acc) }},
 		{partSLA, func() error { return readSLA(ctx, db, r, u, q.Now, acc) }},
 		{partRecycles, func() error { return readRecycles(ctx, db, r, u, acc) }},
 		{partWon, func() error {
@@ -324,10 +399,16 @@ func kpis(ctx context.Context, db *store.DB, q Query, parts kpiParts) (*Report, 
 	return rep, nil
 }
 
-func readCohorts(ctx context.Context, db *store.DB, r store.KPIRange, u *units, acc *accumulators) error {
+func readCohorts(ctx context.Context, db *store.DB, r store.KPIRange, u *units, parts kpiParts, acc *accumulators) error {
 	cohorts, err := db.KPICohorts(ctx, r)
 	for _, c := range cohorts {
 		i := stageIndex(c.Stage)
+		if parts&partVelocity != 0 && c.Zero != 0 {
+			acc.durs(c.Group, c.Unit).zeros[i] += c.Zero
+		}
+		if parts&partCohorts == 0 {
+			continue
+		}
 		acc.each(c.Group, u.bucket(c.Unit), func(x *accumulator) {
 			x.n[i] += c.N
 			for j := range x.reached[i] {
@@ -339,6 +420,30 @@ func readCohorts(ctx context.Context, db *store.DB, r store.KPIRange, u *units, 
 		})
 	}
 	return err
+}
+
+// readDurations reads velocity and first touch (those of parts) into the
+// fine accumulators.
+func readDurations(ctx context.Context, db *store.DB, r store.KPIRange, parts kpiParts, acc *accumulators) error {
+	var velocity, touch func(store.DurationRow)
+	if parts&partVelocity != 0 {
+		velocity = func(d store.DurationRow) {
+			x := acc.durs(d.Group, d.Unit)
+			i := stageIndex(d.Stage)
+			x.dur[i] = append(x.dur[i], max(d.Micros, 0))
+		}
+	}
+	if parts&partFirstTouch != 0 {
+		touch = func(d store.DurationRow) {
+			x := acc.durs(d.Group, d.Unit)
+			if d.Valid {
+				x.touch = append(x.touch, max(d.Micros, 0))
+			} else {
+				x.untouched++
+			}
+		}
+	}
+	return db.KPIDurations(ctx, r, velocity, touch, true)
 }
 
 func readSLA(ctx context.Context, db *store.DB, r store.KPIRange, u *units, now time.Time, acc *accumulators) error {
@@ -412,9 +517,9 @@ func (a *accumulators) group(g string, rep *Report) GroupReport {
 		}
 		return empty
 	}
-	gr.Total = get(-1).figures("total", rep.From, rep.To)
+	gr.Total = get(-1).figures("total", rep.From, rep.To, a.durations(g, -1))
 	for i, b := range rep.Buckets {
-		gr.Buckets[i] = get(i).figures(b.Label, b.From, b.To)
+		gr.Buckets[i] = get(i).figures(b.Label, b.From, b.To, a.durations(g, i))
 	}
 	for bin, n := range get(-1).scores {
 		gr.Scores = append(gr.Scores, ScoreBin{From: bin * 10, Count: n})
@@ -423,8 +528,8 @@ func (a *accumulators) group(g string, rep *Report) GroupReport {
 	return gr
 }
 
-func (x *accumulator) figures(label string, from, to time.Time) Figures {
-	f := Figures{Label: label, From: from, To: to, Untouched: x.untouched, Recycled: x.recycled,
+func (x *accumulator) figures(label string, from, to time.Time, d *durs) Figures {
+	f := Figures{Label: label, From: from, To: to, Untouched: d.untouched, Recycled: x.recycled,
 		Disqualified: x.disq, RecycledLeads: x.recycledC, WonDeals: x.wonDeals,
 		Rejections: []ReasonCount{}, Won: []Money{}}
 	for i := range store.FunnelStages {
@@ -440,9 +545,9 @@ func (x *accumulator) figures(label string, from, to time.Time) Figures {
 	}
 	for i := 1; i < len(store.FunnelStages); i++ {
 		f.Velocity = append(f.Velocity, Velocity{From: store.FunnelStages[i-1], To: store.FunnelStages[i],
-			Durations: summarize(x.dur[i])})
+			Durations: summarize(d.dur[i], d.zeros[i])})
 	}
-	f.FirstTouch = summarize(x.touch)
+	f.FirstTouch = summarize(d.touch, 0)
 	for _, p := range x.sla {
 		f.SLA.Met += p.Met
 		f.SLA.Breached += p.Breached

@@ -2,6 +2,7 @@ package analytics
 
 import (
 	"math"
+	"math/bits"
 	"slices"
 	"time"
 )
@@ -34,15 +35,93 @@ type Durations struct {
 	P90Hours    *float64 `json:"p90_hours"`
 }
 
-func summarize(us []int64) Durations {
-	d := Durations{N: len(us)}
-	if m, ok := Quantile(us, 0.5); ok {
+// summarize gives the median and p90 of us (reordered) and zeros more
+// durations of 0 as Quantile would, by selection rather than a sort.
+func summarize(us []int64, zeros int64) Durations {
+	d := Durations{N: len(us) + int(zeros)}
+	if m, ok := selectQuantile(us, int(zeros), 0.5); ok {
 		d.MedianHours = ptr(round(m/float64(time.Hour/time.Microsecond), 3))
 	}
-	if m, ok := Quantile(us, 0.9); ok {
+	if m, ok := selectQuantile(us, int(zeros), 0.9); ok {
 		d.P90Hours = ptr(round(m/float64(time.Hour/time.Microsecond), 3))
 	}
 	return d
+}
+
+// selectQuantile is Quantile of xs and zeros more values of 0 (xs holds
+// no negative value when zeros > 0), without sorting: it reorders xs so
+// that the two closest ranks are in place (quickselect, linear on
+// average) and interpolates between them by the same formula.
+func selectQuantile(xs []int64, zeros int, p float64) (float64, bool) {
+	n := len(xs) + zeros
+	if n == 0 {
+		return 0, false
+	}
+	// rank returns the k-th smallest value (0-based) and, when it is in
+	// xs, puts it at xs[k-zeros] with nothing smaller after it.
+	rank := func(k int) int64 {
+		if k < zeros {
+			return 0
+		}
+		selectRank(xs, k-zeros)
+		return xs[k-zeros]
+	}
+	h := float64(n-1) * p
+	lo := int(math.Floor(h))
+	if lo >= n-1 {
+		return float64(rank(n - 1)), true
+	}
+	a := rank(lo)
+	var b int64
+	switch {
+	case lo+1 < zeros:
+		b = 0
+	case lo < zeros:
+		b = slices.Min(xs)
+	default:
+		b = slices.Min(xs[lo-zeros+1:])
+	}
+	return float64(a) + (h-float64(lo))*float64(b-a), true
+}
+
+// selectRank reorders xs so that xs[k] holds the value a sort would put
+// there, with nothing larger before it and nothing smaller after it
+// (Hoare partitions around a median of three; a window that shrinks too
+// slowly is sorted instead).
+func selectRank(xs []int64, k int) {
+	lo, hi := 0, len(xs)-1
+	for budget := 2*bits.Len(uint(len(xs))) + 4; hi > lo; budget-- {
+		if budget == 0 || hi-lo < 24 {
+			slices.Sort(xs[lo : hi+1])
+			return
+		}
+		a, b, c := xs[lo], xs[lo+(hi-lo)/2], xs[hi]
+		pivot := max(min(a, b), min(max(a, b), c))
+		i, j := lo, hi
+		for i <= j {
+			for xs[i] < pivot {
+				i++
+			}
+			for xs[j] > pivot {
+				j--
+			}
+			if i <= j {
+				xs[i], xs[j] = xs[j], xs[i]
+				i++
+				j--
+			}
+		}
+		// xs[lo..j] <= pivot, xs[i..hi] >= pivot, and anything between
+		// equals the pivot.
+		switch {
+		case k <= j:
+			hi = j
+		case k >= i:
+			lo = i
+		default:
+			return
+		}
+	}
 }
 
 // rate returns num/den rounded to 4 decimals, nil when den is 0.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -262,6 +263,11 @@ type CohortRow struct {
 	Recycled int64
 	// Qualified counts those whose current stage is mql or beyond.
 	Qualified int64
+	// Zero counts those that reached Stage together with the stage before
+	// (at the same time or, for a stage set without a transition,
+	// earlier): their velocity is 0, and KPIDurations with skipZero leaves
+	// them out.
+	Zero int64
 }
 
 // DurationRow is one lead's duration for a KPI: Micros is the time from
@@ -280,18 +286,95 @@ type DurationRow struct {
 // read of its covering index (migration 00014), in time order; without a
 // breakdown the group column is left out.
 func (db *DB) KPIVelocity(ctx context.Context, r KPIRange, fn func(DurationRow)) error {
+	return db.KPIDurations(ctx, r, fn, nil, false)
+}
+
+// KPIFirstTouch calls fn for every MQL of the period with the time from
+// reaching MQL to its first sales touch (Valid false: none yet).
+func (db *DB) KPIFirstTouch(ctx context.Context, r KPIRange, fn func(DurationRow)) error {
+	return db.KPIDurations(ctx, r, nil, fn, false)
+}
+
+// KPIDurations makes the reads of KPIVelocity (velocity not nil) and
+// KPIFirstTouch (touch not nil); with both, the MQLs of the period are
+// read once for the two. With skipZero, velocity is called only for the
+// leads that took time (Micros > 0): the others are CohortRow.Zero, and
+// their index entries are skipped in the database.
+func (db *DB) KPIDurations(ctx context.Context, r KPIRange, velocity, touch func(DurationRow), skipZero bool) error {
 	if err := r.check(); err != nil {
 		return err
+	}
+	if velocity == nil && touch == nil {
+		return nil
+	}
+	groups := map[string]string{}
+	intern := func(b []byte) string {
+		g, ok := groups[string(b)]
+		if !ok {
+			g = string(b)
+			groups[g] = g
+		}
+		return g
+	}
+	first := 1
+	if touch != nil {
+		// The MQLs: velocity lead→mql and first touch in one read.
+		name, args := "KPIMQLDurations", []any{r.Offset, r.Granularity, r.Group, us(r.From), us(r.To)}
+		if r.Group == "" {
+			name, args = "KPIMQLDurationsAll", []any{r.Offset, r.Granularity, us(r.From), us(r.To)}
+		}
+		q, args := db.namedGroup(db.q.get(name), args, r.Group)
+		rows, err := db.Read.QueryContext(ctx, q, args...)
+		if err != nil {
+			return wrapDB(err, "kpi first touch")
+		}
+		v := DurationRow{Stage: FunnelStages[1], Valid: true}
+		t := DurationRow{Stage: "first_touch"}
+		var group sql.RawBytes
+		var tt sql.NullInt64
+		dest := []any{&v.Unit, &group, &v.Micros, &tt}
+		if r.Group == "" {
+			dest = []any{&v.Unit, &v.Micros, &tt}
+		}
+		for rows.Next() {
+			if err := rows.Scan(dest...); err != nil {
+				rows.Close()
+				return wrapDB(err, "kpi first touch")
+			}
+			if r.Group != "" {
+				v.Group = intern(group)
+			}
+			if velocity != nil && (v.Micros > 0 || !skipZero) {
+				velocity(v)
+			}
+			t.Unit, t.Group, t.Micros, t.Valid = v.Unit, v.Group, tt.Int64, tt.Valid
+			touch(t)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return wrapDB(err, "kpi first touch")
+		}
+		first = 2
+	}
+	if velocity == nil {
+		return nil
 	}
 	name, args := "KPIVelocityStage", []any{r.Offset, r.Granularity, r.Group, us(r.From), us(r.To)}
 	if r.Group == "" {
 		name, args = "KPIVelocityStageAll", []any{r.Offset, r.Granularity, us(r.From), us(r.To)}
 	}
-	tmpl := db.q.get(name)
-	groups := map[string]string{}
+	if skipZero {
+		name += "Pos"
+	}
+	tmpl, args := db.namedGroup(db.q.get(name), args, r.Group)
 	var d DurationRow
-	var group []byte
-	for i := 1; i < len(FunnelStages); i++ {
+	var group sql.RawBytes
+	dest := []any{&d.Unit, &group, &d.Micros}
+	if r.Group == "" {
+		dest = []any{&d.Unit, &d.Micros}
+	}
+	for i := first; i < len(FunnelStages); i++ {
 		q := strings.NewReplacer("mql_at", stageCols[i], "created_at", stageCols[i-1]).Replace(tmpl)
 		rows, err := db.Read.QueryContext(ctx, q, args...)
 		if err != nil {
@@ -299,23 +382,14 @@ func (db *DB) KPIVelocity(ctx context.Context, r KPIRange, fn func(DurationRow))
 		}
 		d.Stage, d.Valid = FunnelStages[i], true
 		for rows.Next() {
-			dest := []any{&d.Unit, &d.Micros}
-			if r.Group != "" {
-				dest = []any{&d.Unit, &group, &d.Micros}
-			}
 			if err := rows.Scan(dest...); err != nil {
 				rows.Close()
 				return wrapDB(err, "kpi velocity")
 			}
 			if r.Group != "" {
-				g, ok := groups[string(group)]
-				if !ok {
-					g = string(group)
-					groups[g] = g
-				}
-				d.Group = g
+				d.Group = intern(group)
 			}
-			fn(d)
+			velocity(d)
 		}
 		err = rows.Err()
 		rows.Close()
@@ -326,28 +400,20 @@ func (db *DB) KPIVelocity(ctx context.Context, r KPIRange, fn func(DurationRow))
 	return nil
 }
 
-// KPIFirstTouch calls fn for every MQL of the period with the time from
-// reaching MQL to its first sales touch (Valid false: none yet).
-func (db *DB) KPIFirstTouch(ctx context.Context, r KPIRange, fn func(DurationRow)) error {
-	if err := r.check(); err != nil {
-		return err
+// groupCase is the breakdown expression of the KPI reads (its ? is the
+// third parameter, the group).
+var groupCase = regexp.MustCompile(`CASE \? WHEN 'source' THEN (f\.)?source WHEN 'medium' THEN (?:f\.)?medium WHEN 'campaign' THEN (?:f\.)?campaign WHEN 'industry' THEN (?:f\.)?industry WHEN 'owner' THEN (?:f\.)?owner WHEN 'team' THEN (?:f\.)?team ELSE '' END`)
+
+// namedGroup names the breakdown column in a per-row read on SQLite,
+// instead of the CASE on a parameter it evaluates for every row, and
+// drops the group parameter (args[2]). group is one of GroupColumns
+// (KPIRange.check). PostgreSQL's numbered parameters stay as they are.
+func (db *DB) namedGroup(q string, args []any, group string) (string, []any) {
+	if db.Dialect.Name != "sqlite" || group == "" || !groupCase.MatchString(q) {
+		return q, args
 	}
-	rows, err := db.Read.QueryContext(ctx, db.q.get("KPIFirstTouch"), append(r.head(), r.period()...)...)
-	if err != nil {
-		return wrapDB(err, "kpi first touch")
-	}
-	defer rows.Close()
-	d := DurationRow{Stage: "first_touch"}
-	var group []byte
-	var v sql.NullInt64
-	for rows.Next() {
-		if err := rows.Scan(&d.Unit, &group, &v); err != nil {
-			return wrapDB(err, "kpi first touch")
-		}
-		d.Group, d.Micros, d.Valid = internKPI(group), v.Int64, v.Valid
-		fn(d)
-	}
-	return wrapDB(rows.Err(), "kpi first touch")
+	q = groupCase.ReplaceAllString(q, "${1}"+group)
+	return q, append(append([]any{}, args[:2]...), args[3:]...)
 }
 
 // internKPI copies a scanned name out of the driver's buffer.
@@ -369,7 +435,11 @@ func (db *DB) KPISLA(ctx context.Context, r KPIRange, now time.Time) ([]SLARow, 
 		return nil, err
 	}
 	args := append(append(r.head(), us(now)), r.period()...)
-	rows, err := db.Read.QueryContext(ctx, db.q.get("KPISLA"), args...)
+	name := "KPISLA"
+	if r.Group == "" || r.Group == "owner" {
+		name = "KPISLAClocks" // nothing of the lead's
+	}
+	rows, err := db.Read.QueryContext(ctx, db.q.get(name), args...)
 	if err != nil {
 		return nil, wrapDB(err, "kpi sla")
 	}

@@ -13,8 +13,10 @@ import (
 // KPI pre-aggregates (migration 00014, docs/kpis.md "Speed"). kpi_agg
 // holds, per UTC hour (lvl 1) and UTC day (lvl 2), per stage and per
 // breakdown value (dim 0: every lead; 1…6: GroupColumns), the number of
-// leads that reached the stage in the unit and how many of them reached
-// each later stage by now; kpi_agg_scores the leads created per UTC day and
+// leads that reached the stage in the unit, how many of them reached
+// each later stage by now and how many reached it together with the stage
+// before (z, migration 00016: their velocity is 0); kpi_agg_scores the leads created per UTC day (and
+// 4-day block, migration 00016) and
 // value by score bin. RefreshFunnel keeps both up to date: in the
 // transaction that rewrites the kpi_funnel rows of the changed leads it
 // reads their rows before, gets the new ones back from the rewrite
@@ -31,8 +33,20 @@ const (
 	aggBatch    = 500
 )
 
-// aggLevelSize is the unit length of each lvl.
-var aggLevelSize = [3]int64{1: hourMicros, 2: aggDayUS}
+// aggLevelSize is the unit length of each lvl: UTC hours (1), days (2),
+// and since migration 00016 blocks of aggBlockDays days (3: a month of
+// days is read as about 7 block rows and a few day rows) and of
+// aggBlockHours hours (4: the 9 hours of a UTC day after Tokyo's midnight
+// are 3 rows).
+var aggLevelSize = [5]int64{1: hourMicros, 2: aggDayUS, 3: aggBlockDays * aggDayUS, 4: aggBlockHours * hourMicros}
+
+const (
+	aggBlockDays  = 4
+	aggBlockHours = 3
+)
+
+// aggTop is the highest lvl.
+const aggTop = int8(4)
 
 // funnelRow is one kpi_funnel row: at[i] is when the lead reached
 // FunnelStages[i] (has[i] false: never), vals the breakdown values in
@@ -72,11 +86,11 @@ type aggKey struct {
 	unit            int64
 }
 
-// aggVec is n, r1…r6, recycled, qualified.
-type aggVec [9]int64
+// aggVec is n, r1…r6, recycled, qualified, z.
+type aggVec [10]int64
 
 type scoreKey struct {
-	dim       int8
+	lvl, dim  int8
 	val       int32
 	unit, bin int64
 }
@@ -139,13 +153,18 @@ func (d *aggDelta) add(f *funnelRow, sign int64, dims []int8) {
 			vals[dim] = d.id(f.vals[dim-1])
 		}
 	}
-	top := int8(2)
+	top := aggTop
 	if d.hoursOnly {
 		top = 1
 	}
 	for i := range f.at {
 		if !f.has[i] {
 			continue
+		}
+		// z: reached together with the stage before (velocity 0).
+		v[9] = 0
+		if i > 0 && f.has[i-1] && f.at[i-1] >= f.at[i] {
+			v[9] = sign
 		}
 		for lvl := int8(1); lvl <= top; lvl++ {
 			unit := floorDiv(f.at[i], aggLevelSize[lvl])
@@ -162,46 +181,82 @@ func (d *aggDelta) add(f *funnelRow, sign int64, dims []int8) {
 			}
 		}
 	}
-	day, bin := floorDiv(f.at[0], aggDayUS), scoreBin(f.score)
-	for _, dim := range dims {
-		d.scores[scoreKey{dim: dim, unit: day, bin: bin, val: vals[dim]}] += sign
+	d.addScore(f, sign, dims, &vals)
+}
+
+// addScore adds (sign 1) or subtracts (-1) a row's score bin; vals are
+// its interned breakdown values.
+func (d *aggDelta) addScore(f *funnelRow, sign int64, dims []int8, vals *[7]int32) {
+	bin := scoreBin(f.score)
+	for lvl := int8(2); lvl <= 3; lvl++ { // days and blocks of days
+		unit := floorDiv(f.at[0], aggLevelSize[lvl])
+		for _, dim := range dims {
+			d.scores[scoreKey{lvl: lvl, dim: dim, unit: unit, bin: bin, val: vals[dim]}] += sign
+		}
 	}
 }
 
-// addDays adds the day rows of the hour rows (after a hoursOnly build).
+// change applies the change of a row from old to f: when only its score
+// moved (a rescore, the common bulk change), only the score bins.
+func (d *aggDelta) change(old, f *funnelRow, dims []int8) {
+	if old.at != f.at || old.has != f.has || old.vals != f.vals || (old.recycled > 0) != (f.recycled > 0) ||
+		(old.qualified != 0) != (f.qualified != 0) {
+		d.add(old, -1, dims)
+		d.add(f, 1, dims)
+		return
+	}
+	if scoreBin(old.score) == scoreBin(f.score) {
+		return
+	}
+	var vals [7]int32
+	for _, dim := range dims {
+		if dim > 0 {
+			vals[dim] = d.id(f.vals[dim-1])
+		}
+	}
+	d.addScore(old, -1, dims, &vals)
+	d.addScore(f, 1, dims, &vals)
+}
+
+// addDays adds the day and block rows of the hour rows (after a
+// hoursOnly build).
 func (d *aggDelta) addDays() {
-	days := map[aggKey]*aggVec{}
+	up := map[aggKey]*aggVec{}
 	for k, v := range d.agg {
 		if k.lvl != 1 {
 			continue
 		}
-		k.lvl, k.unit = 2, floorDiv(k.unit*hourMicros, aggDayUS)
-		p := days[k]
-		if p == nil {
-			p = &aggVec{}
-			days[k] = p
-		}
-		for x := range v {
-			p[x] += v[x]
+		for lvl := int8(2); lvl <= aggTop; lvl++ {
+			ku := k
+			ku.lvl, ku.unit = lvl, floorDiv(k.unit*hourMicros, aggLevelSize[lvl])
+			p := up[ku]
+			if p == nil {
+				p = &aggVec{}
+				up[ku] = p
+			}
+			for x := range v {
+				p[x] += v[x]
+			}
 		}
 	}
-	for k, v := range days {
+	for k, v := range up {
 		d.agg[k] = v
 	}
 }
 
 var allDims = []int8{0, 1, 2, 3, 4, 5, 6}
 
-const aggUpsertHead = `INSERT INTO kpi_agg (lvl, dim, unit, stage, val, n, r1, r2, r3, r4, r5, r6, recycled, qualified) VALUES `
+const aggUpsertHead = `INSERT INTO kpi_agg (lvl, dim, unit, stage, val, n, r1, r2, r3, r4, r5, r6, recycled, qualified, z) VALUES `
 
 const aggUpsertTail = ` ON CONFLICT (lvl, dim, unit, stage, val) DO UPDATE SET n = kpi_agg.n + excluded.n,
     r1 = kpi_agg.r1 + excluded.r1, r2 = kpi_agg.r2 + excluded.r2, r3 = kpi_agg.r3 + excluded.r3,
     r4 = kpi_agg.r4 + excluded.r4, r5 = kpi_agg.r5 + excluded.r5, r6 = kpi_agg.r6 + excluded.r6,
-    recycled = kpi_agg.recycled + excluded.recycled, qualified = kpi_agg.qualified + excluded.qualified`
+    recycled = kpi_agg.recycled + excluded.recycled, qualified = kpi_agg.qualified + excluded.qualified,
+    z = kpi_agg.z + excluded.z`
 
-const scoreUpsertHead = `INSERT INTO kpi_agg_scores (dim, unit, val, bin, n) VALUES `
+const scoreUpsertHead = `INSERT INTO kpi_agg_scores (lvl, dim, unit, val, bin, n) VALUES `
 
-const scoreUpsertTail = ` ON CONFLICT (dim, unit, val, bin) DO UPDATE SET n = kpi_agg_scores.n + excluded.n`
+const scoreUpsertTail = ` ON CONFLICT (lvl, dim, unit, val, bin) DO UPDATE SET n = kpi_agg_scores.n + excluded.n`
 
 // apply writes the delta in key order (rows that reach zero stay, with
 // n = 0; reads skip them and the next build drops them).
@@ -231,14 +286,14 @@ func (d *aggDelta) apply(ctx context.Context, tx *Tx) error {
 	for _, k := range keys {
 		v := d.agg[k]
 		args = append(args, int64(k.lvl), int64(k.dim), k.unit, int64(k.stage), d.names[k.val],
-			v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8])
+			v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9])
 		if rows++; rows == aggBatch {
-			if err := flush(aggUpsertHead, aggUpsertTail, 14); err != nil {
+			if err := flush(aggUpsertHead, aggUpsertTail, 15); err != nil {
 				return err
 			}
 		}
 	}
-	if err := flush(aggUpsertHead, aggUpsertTail, 14); err != nil {
+	if err := flush(aggUpsertHead, aggUpsertTail, 15); err != nil {
 		return err
 	}
 	skeys := make([]scoreKey, 0, len(d.scores))
@@ -248,18 +303,18 @@ func (d *aggDelta) apply(ctx context.Context, tx *Tx) error {
 		}
 	}
 	slices.SortFunc(skeys, func(a, b scoreKey) int {
-		return cmp.Or(cmp.Compare(a.dim, b.dim), cmp.Compare(a.unit, b.unit),
+		return cmp.Or(cmp.Compare(a.lvl, b.lvl), cmp.Compare(a.dim, b.dim), cmp.Compare(a.unit, b.unit),
 			strings.Compare(d.names[a.val], d.names[b.val]), cmp.Compare(a.bin, b.bin))
 	})
 	for _, k := range skeys {
-		args = append(args, int64(k.dim), k.unit, d.names[k.val], k.bin, d.scores[k])
+		args = append(args, int64(k.lvl), int64(k.dim), k.unit, d.names[k.val], k.bin, d.scores[k])
 		if rows++; rows == aggBatch {
-			if err := flush(scoreUpsertHead, scoreUpsertTail, 5); err != nil {
+			if err := flush(scoreUpsertHead, scoreUpsertTail, 6); err != nil {
 				return err
 			}
 		}
 	}
-	return flush(scoreUpsertHead, scoreUpsertTail, 5)
+	return flush(scoreUpsertHead, scoreUpsertTail, 6)
 }
 
 // lockAgg serializes the transactions that change the aggregates (on
@@ -322,11 +377,11 @@ func (tx *Tx) refreshChunk(ctx context.Context, upsert string, joinArgs, few boo
 		return err
 	}
 	d := newAggDelta()
-	before := map[int64]bool{}
+	before := map[int64]*funnelRow{}
 	if built {
 		err := tx.funnelRows(ctx, rowsChanged, func(f *funnelRow) {
-			before[f.id] = true
-			d.add(f, -1, allDims)
+			old := *f
+			before[f.id] = &old
 		}, since, lo, hi, fresh)
 		if err != nil {
 			return err
@@ -340,22 +395,39 @@ func (tx *Tx) refreshChunk(ctx context.Context, upsert string, joinArgs, few boo
 	if err != nil {
 		return wrapDB(err, "kpi funnel refresh")
 	}
+	var ids []int64
 	err = scanFunnelRows(rows, func(f *funnelRow) {
-		if built {
+		ids = append(ids, f.id)
+		if !built {
+			return
+		}
+		if old := before[f.id]; old != nil {
 			delete(before, f.id) // still there: not deleted by this refresh
+			d.change(old, f, allDims)
+		} else {
 			d.add(f, 1, allDims)
 		}
 	})
 	if err != nil {
 		return err
 	}
+	// The rows not rewritten are deleted below (erased leads): subtracted
+	// here, and left out by applyGone.
+	counted := map[int64]bool{}
+	for id, old := range before {
+		d.add(old, -1, allDims)
+		counted[id] = true
+	}
 	if _, err := tx.exec(ctx, deleteErased, since, lo, hi, fresh); err != nil {
+		return err
+	}
+	if err := tx.rewriteRecycles(ctx, ids); err != nil {
 		return err
 	}
 	if !built {
 		return nil
 	}
-	if err := tx.applyGone(ctx, d, before); err != nil {
+	if err := tx.applyGone(ctx, d, counted); err != nil {
 		return err
 	}
 	return d.apply(ctx, tx)
@@ -440,7 +512,7 @@ func (db *DB) AggMismatches(ctx context.Context) ([]string, error) {
 			var val string
 			v := &aggVec{}
 			if err := rows.Scan(&lvl, &dim, &k.unit, &stage, &val, &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
-				&v[6], &v[7], &v[8]); err != nil {
+				&v[6], &v[7], &v[8], &v[9]); err != nil {
 				return wrapDB(err, "kpi aggregates")
 			}
 			k.lvl, k.dim, k.stage, k.val = int8(lvl), int8(dim), int8(stage), want.id(val)
@@ -456,12 +528,12 @@ func (db *DB) AggMismatches(ctx context.Context) ([]string, error) {
 		defer srows.Close()
 		for srows.Next() {
 			var k scoreKey
-			var dim, n int64
+			var lvl, dim, n int64
 			var val string
-			if err := srows.Scan(&dim, &k.unit, &val, &k.bin, &n); err != nil {
+			if err := srows.Scan(&lvl, &dim, &k.unit, &val, &k.bin, &n); err != nil {
 				return wrapDB(err, "kpi aggregates")
 			}
-			k.dim, k.val = int8(dim), want.id(val)
+			k.lvl, k.dim, k.val = int8(lvl), int8(dim), want.id(val)
 			got.scores[k] = n
 		}
 		return wrapDB(srows.Err(), "kpi aggregates")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -17,7 +18,8 @@ import (
 // TestKPIAggregates changes random leads (stage moves forward and jumps,
 // recycles, owner, team, campaign and score changes, erasure, merges, new
 // leads) in rounds, refreshing after each, and checks that the
-// pre-aggregates equal a from-scratch aggregation of kpi_funnel, and that
+// pre-aggregates equal a from-scratch aggregation of kpi_funnel, that
+// kpi_recycles holds the recycles of the leads in kpi_funnel, and that
 // cohort and score reads through them (periods and buckets that start at
 // odd times) equal the same reads made from kpi_funnel alone.
 func TestKPIAggregates(t *testing.T) {
@@ -147,6 +149,11 @@ func TestKPIAggregates(t *testing.T) {
 			if len(diff) > 0 {
 				t.Fatalf("aggregates differ from kpi_funnel (%d):\n%v", len(diff), diff[:min(len(diff), 10)])
 			}
+			// kpi_recycles holds the recycles and disqualifications of the
+			// leads in kpi_funnel with their values now.
+			if diff, err := db.RecycleMismatches(ctx); err != nil || len(diff) > 0 {
+				t.Fatalf("kpi_recycles: %v %v", err, diff)
+			}
 		}
 		round(800) // 800 new leads; the first refresh builds the aggregates
 		for range 12 {
@@ -185,7 +192,7 @@ func TestKPIAggregates(t *testing.T) {
 			return sort.Search(len(cuts), func(i int) bool { return cuts[i].After(at) })
 		}
 		for _, g := range append([]string{""}, store.GroupColumns...) {
-			sum := func(r store.KPIRange) map[string]int64 {
+			sum := func(r store.KPIRange, bucket func(int64) int) map[string]int64 {
 				rows, err := db.KPICohorts(ctx, r)
 				if err != nil {
 					t.Fatal(err)
@@ -199,6 +206,7 @@ func TestKPIAggregates(t *testing.T) {
 					}
 					m[k+"/rec"] += c.Recycled
 					m[k+"/q"] += c.Qualified
+					m[k+"/z"] += c.Zero
 				}
 				scores, err := db.KPIScores(ctx, r)
 				if err != nil {
@@ -214,13 +222,52 @@ func TestKPIAggregates(t *testing.T) {
 				}
 				return m
 			}
-			raw := sum(store.KPIRange{From: from, To: to, Granularity: q, Group: g})
-			agg := sum(store.KPIRange{From: from, To: to, Granularity: q, Group: g, Cuts: cuts})
+			raw := sum(store.KPIRange{From: from, To: to, Granularity: q, Group: g}, bucket)
+			agg := sum(store.KPIRange{From: from, To: to, Granularity: q, Group: g, Cuts: cuts}, bucket)
 			if fmt.Sprint(raw) != fmt.Sprint(agg) {
 				t.Fatalf("group %q: from kpi_funnel %v\nthrough the aggregates %v", g, raw, agg)
 			}
 			if len(raw) < 20 {
 				t.Fatalf("group %q: too few figures to compare: %v", g, raw)
+			}
+			// The whole period in one piece: eight days, read partly from
+			// the rows of 4-day blocks.
+			whole := func(int64) int { return 0 }
+			raw = sum(store.KPIRange{From: from, To: to, Granularity: q, Group: g}, whole)
+			agg = sum(store.KPIRange{From: from, To: to, Granularity: q, Group: g, Cuts: []time.Time{}}, whole)
+			if fmt.Sprint(raw) != fmt.Sprint(agg) {
+				t.Fatalf("group %q, one piece: from kpi_funnel %v\nthrough the aggregates %v", g, raw, agg)
+			}
+			// The score bins (read through the day and block rows) against
+			// kpi_funnel itself.
+			col := g
+			if col == "" {
+				col = "''"
+			}
+			rows, err := db.Read.QueryContext(ctx, db.Dialect.Rebind(`SELECT `+col+`, floor(score / 10), count(*) FROM kpi_funnel
+				WHERE created_at >= ? AND created_at < ? GROUP BY 1, 2`), from.UnixMicro(), to.UnixMicro())
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := map[string]int64{}
+			for rows.Next() {
+				var val string
+				var bin float64
+				var n int64
+				if err := rows.Scan(&val, &bin, &n); err != nil {
+					t.Fatal(err)
+				}
+				want[fmt.Sprintf("score/%s/%d", val, int(bin))] = n
+			}
+			rows.Close()
+			for k, v := range agg {
+				if strings.HasPrefix(k, "score/") && want[k] != v {
+					t.Fatalf("group %q: %s = %d, kpi_funnel has %d", g, k, v, want[k])
+				}
+				delete(want, k)
+			}
+			if len(want) > 0 {
+				t.Fatalf("group %q: score bins missing: %v", g, want)
 			}
 		}
 	})

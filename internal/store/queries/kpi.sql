@@ -51,7 +51,9 @@ DELETE FROM kpi_funnel WHERE lead_id IN (
 -- Per stage S: the leads that first reached S (or a later funnel stage) in
 -- [from, to), by bucket and group, and how many of them have reached each
 -- stage by now (the cohort counts), were ever recycled, are in mql or a
--- later stage now. Written for 'lead' (the lead's creation); the store
+-- later stage now, and how many reached it together with the stage before
+-- (z: velocity 0; "lead_id < 0", never true, is replaced by that test for
+-- the other stages). Written for 'lead' (the lead's creation); the store
 -- makes the other stages' from it (created_at -> mql_at, …) and reads it
 -- only for the pieces of a period shorter than an hour: the rest comes
 -- from kpi_agg.
@@ -59,23 +61,54 @@ DELETE FROM kpi_funnel WHERE lead_id IN (
 -- name: KPIStageCohort
 SELECT 'lead', (created_at + ?) / ?, CASE ? WHEN 'source' THEN source WHEN 'medium' THEN medium WHEN 'campaign' THEN campaign WHEN 'industry' THEN industry WHEN 'owner' THEN owner WHEN 'team' THEN team ELSE '' END,
        count(*), count(mql_at), count(sal_at), count(sql_at), count(hql_at), count(opp_at), count(won_at),
-       sum(CASE WHEN recycled > 0 THEN 1 ELSE 0 END), sum(qualified)
+       sum(CASE WHEN recycled > 0 THEN 1 ELSE 0 END), sum(qualified), sum(CASE WHEN lead_id < 0 THEN 1 ELSE 0 END)
 FROM kpi_funnel WHERE created_at >= ? AND created_at < ? GROUP BY 2, 3
 
--- The pre-aggregates (migration 00014, store/kpi_agg.go).
+-- The pre-aggregates (migration 00014, store/kpi_agg.go). KPIAggSum sums
+-- eight ranges of rows (lvl, dim, units [lo, hi)), each with a weight w
+-- (1: added, -1: subtracted, 0 with an empty range: unused), per stage
+-- and value: what one segment of a period between two bucket starts reads
+-- (store.planSums).
 
--- name: KPIAggRange
-SELECT stage, unit, val, n, r1, r2, r3, r4, r5, r6, recycled, qualified FROM kpi_agg
-WHERE lvl = ? AND dim = ? AND unit >= ? AND unit < ? AND stage >= ? AND stage <= ? AND n <> 0
+-- name: KPIAggSum
+SELECT stage, val, sum(w * n), sum(w * r1), sum(w * r2), sum(w * r3), sum(w * r4), sum(w * r5), sum(w * r6),
+       sum(w * recycled), sum(w * qualified), sum(w * z)
+FROM (
+    SELECT CAST(? AS BIGINT) AS w, stage, val, n, r1, r2, r3, r4, r5, r6, recycled, qualified, z FROM kpi_agg
+    WHERE lvl = ? AND dim = ? AND unit >= ? AND unit < ? AND n <> 0
+    UNION ALL
+    SELECT CAST(? AS BIGINT) AS w, stage, val, n, r1, r2, r3, r4, r5, r6, recycled, qualified, z FROM kpi_agg
+    WHERE lvl = ? AND dim = ? AND unit >= ? AND unit < ? AND n <> 0
+    UNION ALL
+    SELECT CAST(? AS BIGINT) AS w, stage, val, n, r1, r2, r3, r4, r5, r6, recycled, qualified, z FROM kpi_agg
+    WHERE lvl = ? AND dim = ? AND unit >= ? AND unit < ? AND n <> 0
+    UNION ALL
+    SELECT CAST(? AS BIGINT) AS w, stage, val, n, r1, r2, r3, r4, r5, r6, recycled, qualified, z FROM kpi_agg
+    WHERE lvl = ? AND dim = ? AND unit >= ? AND unit < ? AND n <> 0
+    UNION ALL
+    SELECT CAST(? AS BIGINT) AS w, stage, val, n, r1, r2, r3, r4, r5, r6, recycled, qualified, z FROM kpi_agg
+    WHERE lvl = ? AND dim = ? AND unit >= ? AND unit < ? AND n <> 0
+    UNION ALL
+    SELECT CAST(? AS BIGINT) AS w, stage, val, n, r1, r2, r3, r4, r5, r6, recycled, qualified, z FROM kpi_agg
+    WHERE lvl = ? AND dim = ? AND unit >= ? AND unit < ? AND n <> 0
+    UNION ALL
+    SELECT CAST(? AS BIGINT) AS w, stage, val, n, r1, r2, r3, r4, r5, r6, recycled, qualified, z FROM kpi_agg
+    WHERE lvl = ? AND dim = ? AND unit >= ? AND unit < ? AND n <> 0
+    UNION ALL
+    SELECT CAST(? AS BIGINT) AS w, stage, val, n, r1, r2, r3, r4, r5, r6, recycled, qualified, z FROM kpi_agg
+    WHERE lvl = ? AND dim = ? AND unit >= ? AND unit < ? AND n <> 0
+) x
+WHERE stage >= ? AND stage <= ?
+GROUP BY stage, val
 
 -- name: KPIAggScoreRange
-SELECT val, bin, n FROM kpi_agg_scores WHERE dim = ? AND unit >= ? AND unit < ? AND n <> 0
+SELECT val, bin, sum(n) FROM kpi_agg_scores WHERE lvl = ? AND dim = ? AND unit >= ? AND unit < ? AND n <> 0 GROUP BY val, bin
 
 -- name: KPIAggAll
-SELECT lvl, dim, unit, stage, val, n, r1, r2, r3, r4, r5, r6, recycled, qualified FROM kpi_agg WHERE n <> 0
+SELECT lvl, dim, unit, stage, val, n, r1, r2, r3, r4, r5, r6, recycled, qualified, z FROM kpi_agg WHERE n <> 0
 
 -- name: KPIAggScoresAll
-SELECT dim, unit, val, bin, n FROM kpi_agg_scores WHERE n <> 0
+SELECT lvl, dim, unit, val, bin, n FROM kpi_agg_scores WHERE n <> 0
 
 -- name: KPIAggClear
 DELETE FROM kpi_agg
@@ -129,17 +162,42 @@ FROM kpi_funnel WHERE mql_at >= ? AND mql_at < ?
 -- name: KPIVelocityStageAll
 SELECT (mql_at + ?) / ?, mql_at - created_at FROM kpi_funnel WHERE mql_at >= ? AND mql_at < ?
 
--- First touch: the MQLs of the period and the time from reaching MQL to
--- the first sales touch at or after it (NULL: not touched yet).
+-- The same without the leads that reached T together with the stage
+-- before (velocity 0; counted by kpi_agg's z instead).
 
--- name: KPIFirstTouch
+-- name: KPIVelocityStagePos
+SELECT (mql_at + ?) / ?, CASE ? WHEN 'source' THEN source WHEN 'medium' THEN medium WHEN 'campaign' THEN campaign WHEN 'industry' THEN industry WHEN 'owner' THEN owner WHEN 'team' THEN team ELSE '' END, mql_at - created_at
+FROM kpi_funnel WHERE mql_at >= ? AND mql_at < ? AND created_at < mql_at
+
+-- name: KPIVelocityStageAllPos
+SELECT (mql_at + ?) / ?, mql_at - created_at FROM kpi_funnel WHERE mql_at >= ? AND mql_at < ? AND created_at < mql_at
+
+-- First touch: the MQLs of the period and the time from reaching MQL to
+-- the first sales touch at or after it (NULL: not touched yet), with the
+-- time from creation to MQL (velocity lead→mql) from the same read.
+
+-- name: KPIMQLDurations
 SELECT (f.mql_at + ?) / ?, CASE ? WHEN 'source' THEN f.source WHEN 'medium' THEN f.medium WHEN 'campaign' THEN f.campaign WHEN 'industry' THEN f.industry WHEN 'owner' THEN f.owner WHEN 'team' THEN f.team ELSE '' END,
+       f.mql_at - f.created_at, (SELECT min(t.at) FROM touches t WHERE t.lead_id = f.lead_id AND t.at >= f.mql_at) - f.mql_at
+FROM kpi_funnel f WHERE f.mql_at >= ? AND f.mql_at < ?
+
+-- name: KPIMQLDurationsAll
+SELECT (f.mql_at + ?) / ?, f.mql_at - f.created_at,
        (SELECT min(t.at) FROM touches t WHERE t.lead_id = f.lead_id AND t.at >= f.mql_at) - f.mql_at
 FROM kpi_funnel f WHERE f.mql_at >= ? AND f.mql_at < ?
 
 -- SLA clocks started in the period by outcome; a running clock already
 -- past its deadline counts as breached. The owner breakdown is the clock's
--- owner (the rep responsible then); the others are the lead's.
+-- owner (the rep responsible then); the others are the lead's. Without a
+-- breakdown, or by owner, KPISLAClocks reads the covering index
+-- sla_clocks_started (migration 00016) alone: the LEFT JOIN of KPISLA
+-- adds nothing there.
+
+-- name: KPISLAClocks
+SELECT (started_at + ?) / ?, CASE ? WHEN 'owner' THEN owner ELSE '' END,
+       policy, CASE WHEN status = 'running' AND due_at < ? THEN 'breached' ELSE status END, count(*)
+FROM sla_clocks WHERE started_at >= ? AND started_at < ?
+GROUP BY 1, 2, 3, 4
 
 -- name: KPISLA
 SELECT (c.started_at + ?) / ?, CASE ? WHEN 'owner' THEN c.owner WHEN 'source' THEN coalesce(f.source, '') WHEN 'medium' THEN coalesce(f.medium, '') WHEN 'campaign' THEN coalesce(f.campaign, '') WHEN 'industry' THEN coalesce(f.industry, '') WHEN 'team' THEN coalesce(f.team, '') ELSE '' END,
@@ -148,15 +206,28 @@ FROM sla_clocks c LEFT JOIN kpi_funnel f ON f.lead_id = c.lead_id
 WHERE c.started_at >= ? AND c.started_at < ?
 GROUP BY 1, 2, 3, 4
 
--- Recycles and disqualifications in the period; manual is 1 when a person
--- or API client did it (a rejection), 0 for rules, expiry and lost deals.
+-- Recycles and disqualifications in the period (kpi_recycles: those of
+-- the leads in kpi_funnel); manual is 1 when a person or API client did it
+-- (a rejection), 0 for rules, expiry and lost deals.
 
 -- name: KPIRecycles
-SELECT (t.at + ?) / ?, CASE ? WHEN 'source' THEN f.source WHEN 'medium' THEN f.medium WHEN 'campaign' THEN f.campaign WHEN 'industry' THEN f.industry WHEN 'owner' THEN f.owner WHEN 'team' THEN f.team ELSE '' END,
-       t.to_stage, t.from_stage, CASE WHEN t.cause LIKE 'user:%' OR t.cause LIKE 'api:%' THEN 1 ELSE 0 END, t.reason, count(*)
-FROM transitions t JOIN kpi_funnel f ON f.lead_id = t.lead_id
-WHERE t.at >= ? AND t.at < ? AND t.to_stage IN ('recycled', 'disqualified')
+SELECT (at + ?) / ?, CASE ? WHEN 'source' THEN source WHEN 'medium' THEN medium WHEN 'campaign' THEN campaign WHEN 'industry' THEN industry WHEN 'owner' THEN owner WHEN 'team' THEN team ELSE '' END,
+       to_stage, from_stage, manual, reason, count(*)
+FROM kpi_recycles
+WHERE at >= ? AND at < ?
 GROUP BY 1, 2, 3, 4, 5, 6
+
+-- The same from transitions and kpi_funnel (RecycleMismatches compares).
+
+-- name: KPIRecyclesLive
+SELECT t.lead_id, t.at, t.to_stage, t.from_stage, CASE WHEN t.cause LIKE 'user:%' OR t.cause LIKE 'api:%' THEN 1 ELSE 0 END,
+       t.reason, f.source, f.medium, f.campaign, f.industry, f.owner, f.team
+FROM transitions t JOIN kpi_funnel f ON f.lead_id = t.lead_id
+WHERE t.to_stage IN ('recycled', 'disqualified')
+
+-- name: KPIRecyclesAll
+SELECT lead_id, at, to_stage, from_stage, manual, reason, source, medium, campaign, industry, owner, team
+FROM kpi_recycles
 
 -- Current scores of the leads created in the period, in bins of 10 points.
 
