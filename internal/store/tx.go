@@ -18,6 +18,8 @@ type Tx struct {
 	*sql.Tx
 	db  *DB
 	Now time.Time
+
+	keys map[int64]leadKeys // of the leads read or written (UpdateLeads)
 }
 
 // DB returns the database the transaction belongs to.
