@@ -10,20 +10,29 @@ import (
 	"github.com/leadflow/leadflow"
 )
 
-// leadKeys are the values of a lead's rarely changing indexed columns (and
+// leadKeys are the values of a lead's indexed columns but updated_at (and
 // of the columns its text search indexes). SQLite rewrites the entries of
 // every index whose columns an UPDATE assigns, even to the same value, so
 // a lead whose keys did not change since the transaction read it is
 // written by a statement that leaves these columns out: on a busy
-// ingestion that saves seven random index pages per lead per commit.
+// ingestion that saves up to ten random index pages per lead per commit.
+// Most events change no score (no rule matches them), so the score and
+// the next decay time are a group of their own.
 type leadKeys struct {
+	rare  rareKeys
+	score float64
+	decay int64 // next_decay_at
+}
+
+// rareKeys change on identify, assignment and stage changes only.
+type rareKeys struct {
 	email, name, company, industry, source, campaign, owner string
 	stage                                                   leadflow.Stage
 }
 
 func keysOf(l *leadflow.Lead) leadKeys {
-	return leadKeys{NormalizeEmail(l.Email), l.Name, l.Company, l.Industry, l.FirstTouch.Source,
-		l.FirstTouch.Campaign, l.Owner, l.Stage}
+	return leadKeys{rareKeys{NormalizeEmail(l.Email), l.Name, l.Company, l.Industry, l.FirstTouch.Source,
+		l.FirstTouch.Campaign, l.Owner, l.Stage}, l.Score, us(l.NextDecayAt)}
 }
 
 // readLead records the keys of a lead as the transaction read or wrote it.
@@ -41,14 +50,16 @@ func (tx *Tx) forgetLead(id int64) { delete(tx.keys, id) }
 // UpdateLeads writes every mutable column of the leads, as UpdateLead does
 // for one, with one statement per kind of change (in id order, the order
 // PostgreSQL locks the rows in): leads whose keys are as the transaction
-// read them by one that leaves the key columns alone, the others by one
-// that writes every column. An email taken by another lead is ECONFLICT.
+// read them by one that leaves the key columns alone, those whose score
+// keys alone changed by one that leaves the rare keys alone, the others by
+// one that writes every column. An email taken by another lead is
+// ECONFLICT.
 func (tx *Tx) UpdateLeads(ctx context.Context, leads []*leadflow.Lead) error {
 	if len(leads) == 0 {
 		return nil
 	}
 	sorted := slices.SortedFunc(slices.Values(leads), func(a, b *leadflow.Lead) int { return cmp.Compare(a.ID, b.ID) })
-	var same, changed []byte
+	var same, scored, changed []byte
 	for _, l := range sorted {
 		for _, f := range [...]float64{l.Score, l.FitScore, l.BehaviorScore} {
 			if math.IsNaN(f) || math.IsInf(f, 0) {
@@ -57,16 +68,19 @@ func (tx *Tx) UpdateLeads(ctx context.Context, leads []*leadflow.Lead) error {
 		}
 		l.Email = NormalizeEmail(l.Email)
 		l.UpdatedAt = tx.Now
-		if k, ok := tx.keys[l.ID]; ok && k == keysOf(l) {
-			same = appendLeadRow(same, l)
-		} else {
+		switch k, ok := tx.keys[l.ID]; {
+		case !ok || k.rare != keysOf(l).rare:
 			changed = appendLeadRow(changed, l)
+		case k != keysOf(l):
+			scored = appendLeadRow(scored, l)
+		default:
+			same = appendLeadRow(same, l)
 		}
 	}
 	for _, w := range [...]struct {
 		query string
 		rows  []byte
-	}{{"LeadsUpdateKept", same}, {"LeadsUpdate", changed}} {
+	}{{"LeadsUpdateKept", same}, {"LeadsUpdateScored", scored}, {"LeadsUpdate", changed}} {
 		if w.rows == nil {
 			continue
 		}

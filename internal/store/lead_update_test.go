@@ -71,6 +71,22 @@ func TestUpdateLeadsKeptAndChangedKeys(t *testing.T) {
 		if _, err := db.FindLeadByEmail(ctx, "b@keys.jp"); leadflow.ErrorCode(err) != leadflow.ENOTFOUND {
 			t.Errorf("old email still found: %v", err)
 		}
+		// Only unindexed columns changed: score and next decay stay.
+		err = db.InTx(ctx, func(tx *store.Tx) error {
+			ls, err := tx.LeadsByIDs(ctx, ids[:1])
+			if err != nil {
+				return err
+			}
+			ls[0].Title, ls[0].BehaviorScore = "課長", 40
+			return tx.UpdateLeads(ctx, ls)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l, err := db.FindLead(ctx, ids[0]); err != nil || l.Title != "課長" || l.BehaviorScore != 40 || l.Score != 42 ||
+			!l.NextDecayAt.Equal(decay) {
+			t.Fatalf("kept keys: %+v %v", l, err)
+		}
 		// Taking another lead's email is a conflict, and nothing is written.
 		err = db.InTx(ctx, func(tx *store.Tx) error {
 			ls, err := tx.LeadsByIDs(ctx, ids[:1])

@@ -60,10 +60,10 @@ UPDATE leads SET email = v.value ->> 1, name = v.value ->> 2, company = v.value 
 FROM jsonb_each(?) AS v
 WHERE leads.id = v.value ->> 0
 
--- LeadsUpdate without the columns of leadKeys (store/lead_update.go):
+-- LeadsUpdate without the columns of rareKeys (store/lead_update.go):
 -- email, name, company, industry, source, campaign, stage and owner are
 -- left alone, and with them their indexes and the search trigger.
--- name: LeadsUpdateKept
+-- name: LeadsUpdateScored
 UPDATE leads SET title = v.value ->> 4, employees = v.value ->> 6,
        country = v.value ->> 7, region = v.value ->> 8, phone = v.value ->> 9,
        first_touch = v.value ->> 10, last_touch = v.value ->> 11,
@@ -71,6 +71,19 @@ UPDATE leads SET title = v.value ->> 4, employees = v.value ->> 6,
        traits = v.value ->> 16, bant = v.value ->> 17, stage_at = v.value ->> 19,
        score = v.value ->> 20, fit_score = v.value ->> 21, behavior_score = v.value ->> 22,
        scored_at = v.value ->> 23, next_decay_at = v.value ->> 24, model_version = v.value ->> 25,
+       team = v.value ->> 27, updated_at = v.value ->> 28
+FROM jsonb_each(?) AS v
+WHERE leads.id = v.value ->> 0
+
+-- LeadsUpdateScored without score and next_decay_at either.
+-- name: LeadsUpdateKept
+UPDATE leads SET title = v.value ->> 4, employees = v.value ->> 6,
+       country = v.value ->> 7, region = v.value ->> 8, phone = v.value ->> 9,
+       first_touch = v.value ->> 10, last_touch = v.value ->> 11,
+       consent = v.value ->> 14, unsubscribed = v.value ->> 15,
+       traits = v.value ->> 16, bant = v.value ->> 17, stage_at = v.value ->> 19,
+       fit_score = v.value ->> 21, behavior_score = v.value ->> 22,
+       scored_at = v.value ->> 23, model_version = v.value ->> 25,
        team = v.value ->> 27, updated_at = v.value ->> 28
 FROM jsonb_each(?) AS v
 WHERE leads.id = v.value ->> 0

@@ -44,7 +44,7 @@ UPDATE leads SET email = v ->> 1, name = v ->> 2, company = v ->> 3,
 FROM jsonb_array_elements(?::jsonb) AS v
 WHERE leads.id = (v ->> 0)::bigint
 
--- name: LeadsUpdateKept
+-- name: LeadsUpdateScored
 UPDATE leads SET title = v ->> 4, employees = (v ->> 6)::bigint,
        country = v ->> 7, region = v ->> 8, phone = v ->> 9,
        first_touch = v ->> 10, last_touch = v ->> 11,
@@ -53,6 +53,19 @@ UPDATE leads SET title = v ->> 4, employees = (v ->> 6)::bigint,
        score = (v ->> 20)::double precision, fit_score = (v ->> 21)::double precision,
        behavior_score = (v ->> 22)::double precision, scored_at = (v ->> 23)::bigint,
        next_decay_at = (v ->> 24)::bigint, model_version = (v ->> 25)::bigint,
+       team = v ->> 27, updated_at = (v ->> 28)::bigint
+FROM jsonb_array_elements(?::jsonb) AS v
+WHERE leads.id = (v ->> 0)::bigint
+
+-- name: LeadsUpdateKept
+UPDATE leads SET title = v ->> 4, employees = (v ->> 6)::bigint,
+       country = v ->> 7, region = v ->> 8, phone = v ->> 9,
+       first_touch = v ->> 10, last_touch = v ->> 11,
+       consent = (v ->> 14)::boolean, unsubscribed = (v ->> 15)::boolean,
+       traits = v ->> 16, bant = v ->> 17, stage_at = (v ->> 19)::bigint,
+       fit_score = (v ->> 21)::double precision,
+       behavior_score = (v ->> 22)::double precision, scored_at = (v ->> 23)::bigint,
+       model_version = (v ->> 25)::bigint,
        team = v ->> 27, updated_at = (v ->> 28)::bigint
 FROM jsonb_array_elements(?::jsonb) AS v
 WHERE leads.id = (v ->> 0)::bigint
