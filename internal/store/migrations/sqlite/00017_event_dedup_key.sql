@@ -11,7 +11,16 @@ ALTER TABLE events ADD COLUMN client_ts INTEGER NOT NULL DEFAULT 0;
 CREATE UNIQUE INDEX events_dedup ON events (source_id, client_ts, message_id);
 DROP INDEX events_message;
 
+-- The per-lead index leaves anonymous events out: they were appended to
+-- its NULL group and deleted from there again when their visitor was
+-- identified, and nothing reads them through it (events_anonymous finds
+-- a visitor's events; lead_id = ? and ranges imply NOT NULL).
+DROP INDEX events_lead_ts;
+CREATE INDEX events_lead_ts ON events (lead_id, ts) WHERE lead_id IS NOT NULL;
+
 -- +goose Down
+DROP INDEX events_lead_ts;
+CREATE INDEX events_lead_ts ON events (lead_id, ts);
 CREATE UNIQUE INDEX events_message ON events (source_id, message_id);
 DROP INDEX events_dedup;
 ALTER TABLE events DROP COLUMN client_ts;
