@@ -65,6 +65,7 @@ func (db *DB) inTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	if err = stx.Commit(); err != nil {
 		return wrapDB(err, "commit")
 	}
+	db.committed()
 	return nil
 }
 
