@@ -38,4 +38,9 @@ type Event struct {
 	Context    map[string]any `json:"context,omitempty"`
 	Timestamp  time.Time      `json:"timestamp"`
 	ReceivedAt time.Time      `json:"received_at"`
+	// ClientTime is the sender's own time of the message as it sent it
+	// (originalTimestamp, else timestamp; zero when it sent neither). With
+	// the source and the message id it is the key a retried message is
+	// recognised by: SDKs resend a message byte for byte.
+	ClientTime time.Time `json:"-"`
 }

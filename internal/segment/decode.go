@@ -223,6 +223,7 @@ func (w *wireMessage) message(et leadflow.EventType, at string, receivedAt time.
 		return Message{}, leadflow.Invalidf(at+"/"+bad, "%s is not an ISO 8601 time", bad)
 	}
 	m.Timestamp = ts
+	m.ClientTime = stamps{w.Timestamp, w.OriginalTimestamp, w.SentAt}.client()
 	if m.MessageID == "" {
 		m.MessageID = contentID(&m, w)
 	}

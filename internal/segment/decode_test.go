@@ -86,6 +86,25 @@ func TestDecodeTimestamp(t *testing.T) {
 			if !m.ReceivedAt.Equal(receivedAt) {
 				t.Errorf("receivedAt %v", m.ReceivedAt)
 			}
+			// The client's own time (the retry key) is what it wrote:
+			// originalTimestamp, else timestamp; never sentAt.
+			var client time.Time
+			for _, f := range []string{"originalTimestamp", "timestamp"} {
+				if i := strings.Index(tt.fields, `"`+f+`":"`); i >= 0 {
+					v := tt.fields[i+len(f)+4:]
+					v = v[:strings.IndexByte(v, '"')]
+					for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999Z0700", "2006-01-02T15:04:05Z07", "2006-01-02T15:04:05", "2006-01-02 15:04:05Z07:00", "2006-01-02"} {
+						if c, err := time.Parse(layout, v); err == nil {
+							client = c
+							break
+						}
+					}
+					break
+				}
+			}
+			if !m.ClientTime.Equal(client) || m.ToEvent().ClientTime != m.ClientTime {
+				t.Errorf("client time %v, want %v", m.ClientTime, client)
+			}
 		})
 	}
 }

@@ -57,6 +57,10 @@ type Message struct {
 	Timestamp time.Time
 	// ReceivedAt is when leadflow received the request.
 	ReceivedAt time.Time
+	// ClientTime is the time the sender wrote in the message
+	// (originalTimestamp, else timestamp), zero when it wrote none: part
+	// of the key a retry is recognised by (leadflow.Event.ClientTime).
+	ClientTime time.Time
 
 	raw rawJSON // the request's text of the maps (see EventJSON)
 }
@@ -75,6 +79,7 @@ func (m Message) ToEvent() leadflow.Event {
 		Context:     m.Context,
 		Timestamp:   m.Timestamp,
 		ReceivedAt:  m.ReceivedAt,
+		ClientTime:  m.ClientTime,
 	}
 	switch m.Type {
 	case leadflow.EventTrack:

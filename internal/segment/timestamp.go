@@ -33,6 +33,18 @@ type stamps struct {
 	timestamp, originalTimestamp, sentAt string
 }
 
+// client is the time the sender wrote: originalTimestamp, else timestamp,
+// zero without either. correct has checked that they parse.
+func (s stamps) client() time.Time {
+	for _, v := range [...]string{s.originalTimestamp, s.timestamp} {
+		if v != "" {
+			t, _ := parseTime(v)
+			return t.UTC()
+		}
+	}
+	return time.Time{}
+}
+
 // correct computes the event time the way Segment does. When sentAt is
 // known, the client's clock is assumed off by a constant, so the time is
 // receivedAt − (sentAt − originalTimestamp), with timestamp standing in for

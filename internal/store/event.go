@@ -9,7 +9,8 @@ import (
 	"github.com/leadflow/leadflow"
 )
 
-// InsertEvent stores e unless its (source, message id) was seen before. It
+// InsertEvent stores e unless its (source, message id, client time) was
+// seen before. It
 // reports whether the event is new and sets e.ID when it is.
 func (tx *Tx) InsertEvent(ctx context.Context, e *leadflow.Event) (bool, error) {
 	var leadID any
@@ -17,7 +18,8 @@ func (tx *Tx) InsertEvent(ctx context.Context, e *leadflow.Event) (bool, error) 
 		leadID = e.LeadID
 	}
 	err := tx.queryRow(ctx, "EventInsert", e.SourceID, e.MessageID, leadID, e.AnonymousID, e.UserID,
-		string(e.Type), e.Name, jsonText(e.Properties), jsonText(e.Context), us(e.Timestamp), us(e.ReceivedAt)).Scan(&e.ID)
+		string(e.Type), e.Name, jsonText(e.Properties), jsonText(e.Context), us(e.Timestamp), us(e.ReceivedAt),
+		us(e.ClientTime)).Scan(&e.ID)
 	if leadflow.ErrorCode(wrapDB(err, "")) == leadflow.ENOTFOUND {
 		return false, nil // ON CONFLICT DO NOTHING returned no row: a retry
 	}

@@ -61,6 +61,7 @@ func (tx *Tx) LeadsByIDs(ctx context.Context, ids []int64) ([]*leadflow.Lead, er
 		if err != nil {
 			return nil, err
 		}
+		tx.readLead(l)
 		out = append(out, l)
 	}
 	return out, wrapDB(rows.Err(), "leads")
@@ -105,13 +106,13 @@ type EventRow struct {
 }
 
 // InsertEvents stores the events with one statement, skipping each whose
-// (source, message id) is stored already or appears earlier in rows (the
-// first occurrence is the one stored). It sets New and, for new events,
+// (source, message id, client time) is stored already or appears earlier in
+// rows (the first occurrence is the one stored). It sets New and, for new events,
 // Event.ID.
 func (tx *Tx) InsertEvents(ctx context.Context, rows []EventRow) error {
 	type key struct {
-		source int64
-		msg    string
+		source, client int64
+		msg            string
 	}
 	at := make(map[key]int, len(rows))
 	buf := make([]byte, 0, 1024*len(rows))
@@ -121,7 +122,7 @@ func (tx *Tx) InsertEvents(ctx context.Context, rows []EventRow) error {
 		r := &rows[i]
 		r.New = false
 		e := r.Event
-		k := key{e.SourceID, e.MessageID}
+		k := key{e.SourceID, us(e.ClientTime), e.MessageID}
 		if _, dup := at[k]; dup {
 			continue
 		}
@@ -152,6 +153,8 @@ func (tx *Tx) InsertEvents(ctx context.Context, rows []EventRow) error {
 		buf = strconv.AppendInt(buf, us(e.Timestamp), 10)
 		buf = append(buf, ',')
 		buf = strconv.AppendInt(buf, us(e.ReceivedAt), 10)
+		buf = append(buf, ',')
+		buf = strconv.AppendInt(buf, k.client, 10)
 		buf = append(buf, ']')
 	}
 	if n == 0 {
@@ -166,7 +169,7 @@ func (tx *Tx) InsertEvents(ctx context.Context, rows []EventRow) error {
 	for res.Next() {
 		var k key
 		var id int64
-		if err := res.Scan(&id, &k.source, &k.msg); err != nil {
+		if err := res.Scan(&id, &k.source, &k.client, &k.msg); err != nil {
 			return wrapDB(err, "insert events")
 		}
 		i, ok := at[k]
@@ -303,98 +306,6 @@ func appendJSONString(buf []byte, s string) []byte {
 	}
 	buf = append(buf, s[start:]...)
 	return append(buf, '"')
-}
-
-// UpdateLeads writes every mutable column of the leads, as UpdateLead does
-// for one, with one statement (in id order, the order PostgreSQL locks the
-// rows in). An email taken by another lead is ECONFLICT.
-func (tx *Tx) UpdateLeads(ctx context.Context, leads []*leadflow.Lead) error {
-	switch len(leads) {
-	case 0:
-		return nil
-	case 1:
-		return tx.UpdateLead(ctx, leads[0])
-	}
-	sorted := slices.SortedFunc(slices.Values(leads), func(a, b *leadflow.Lead) int { return cmp.Compare(a.ID, b.ID) })
-	buf := make([]byte, 0, 512*len(leads))
-	buf = append(buf, '[')
-	for i, l := range sorted {
-		for _, f := range [...]float64{l.Score, l.FitScore, l.BehaviorScore} {
-			if math.IsNaN(f) || math.IsInf(f, 0) {
-				return leadflow.Errorf(leadflow.EINTERNAL, "lead %d has a score of %v", l.ID, f)
-			}
-		}
-		l.Email = NormalizeEmail(l.Email)
-		l.UpdatedAt = tx.Now
-		if i > 0 {
-			buf = append(buf, ',')
-		}
-		buf = append(buf, '[')
-		buf = strconv.AppendInt(buf, l.ID, 10)
-		buf = append(buf, ',')
-		if l.Email == "" {
-			buf = append(buf, "null"...)
-		} else {
-			buf = appendJSONString(buf, l.Email)
-		}
-		for _, s := range [...]string{l.Name, l.Company, l.Title, l.Industry} {
-			buf = append(buf, ',')
-			buf = appendJSONString(buf, s)
-		}
-		buf = append(buf, ',')
-		buf = strconv.AppendInt(buf, int64(l.Employees), 10)
-		for _, s := range [...]string{l.Country, l.Region, l.Phone} {
-			buf = append(buf, ',')
-			buf = appendJSONString(buf, s)
-		}
-		for _, v := range [...]any{l.FirstTouch, l.LastTouch} {
-			buf = append(buf, ',')
-			buf = appendJSONString(buf, jsonText(v))
-		}
-		for _, s := range [...]string{l.FirstTouch.Source, l.FirstTouch.Campaign} {
-			buf = append(buf, ',')
-			buf = appendJSONString(buf, s)
-		}
-		buf = append(buf, ',')
-		buf = strconv.AppendBool(buf, l.Consent)
-		buf = append(buf, ',')
-		buf = strconv.AppendBool(buf, l.Unsubscribed)
-		buf = append(buf, ',')
-		buf = appendJSONString(buf, jsonText(l.Traits))
-		buf = append(buf, ',')
-		buf = appendJSONString(buf, jsonText(l.BANT))
-		buf = append(buf, ',')
-		buf = appendJSONString(buf, string(l.Stage))
-		buf = append(buf, ',')
-		buf = strconv.AppendInt(buf, us(l.StageAt), 10)
-		for _, f := range [...]float64{l.Score, l.FitScore, l.BehaviorScore} {
-			buf = append(buf, ',')
-			buf = strconv.AppendFloat(buf, f, 'g', -1, 64)
-		}
-		buf = append(buf, ',')
-		buf = strconv.AppendInt(buf, us(l.ScoredAt), 10)
-		buf = append(buf, ',')
-		if l.NextDecayAt.IsZero() {
-			buf = append(buf, "null"...)
-		} else {
-			buf = strconv.AppendInt(buf, us(l.NextDecayAt), 10)
-		}
-		buf = append(buf, ',')
-		buf = strconv.AppendInt(buf, int64(l.ModelVersion), 10)
-		for _, s := range [...]string{l.Owner, l.Team} {
-			buf = append(buf, ',')
-			buf = appendJSONString(buf, s)
-		}
-		buf = append(buf, ',')
-		buf = strconv.AppendInt(buf, us(l.UpdatedAt), 10)
-		buf = append(buf, ']')
-	}
-	buf = append(buf, ']')
-	_, err := tx.exec(ctx, "LeadsUpdate", string(buf))
-	if leadflow.ErrorCode(err) == leadflow.ECONFLICT {
-		return &leadflow.Error{Code: leadflow.ECONFLICT, Where: "email", Message: "a lead's email is already another lead's"}
-	}
-	return err
 }
 
 // AnonymousLink is an anonymous id newly linked to a lead.

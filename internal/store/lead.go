@@ -86,6 +86,9 @@ func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(
 // FindLead returns the lead with the id, or ENOTFOUND.
 func (tx *Tx) FindLead(ctx context.Context, id int64) (*leadflow.Lead, error) {
 	l, err := scanLead(tx.queryRow(ctx, "LeadByID", id))
+	if err == nil {
+		tx.readLead(l)
+	}
 	return l, notFound(err, "lead %d not found", id)
 }
 
@@ -101,6 +104,9 @@ func (db *DB) FindLead(ctx context.Context, id int64) (*leadflow.Lead, error) {
 // FindLeadByEmail returns the lead with the (normalised) email.
 func (tx *Tx) FindLeadByEmail(ctx context.Context, email string) (*leadflow.Lead, error) {
 	l, err := scanLead(tx.queryRow(ctx, "LeadByEmail", NormalizeEmail(email)))
+	if err == nil {
+		tx.readLead(l)
+	}
 	return l, notFound(err, "no lead with email %s", email)
 }
 
@@ -187,6 +193,9 @@ func (tx *Tx) CreateLead(ctx context.Context, l *leadflow.Lead) error {
 	if err = wrapDB(err, "insert lead"); leadflow.ErrorCode(err) == leadflow.ECONFLICT {
 		return &leadflow.Error{Code: leadflow.ECONFLICT, Where: "email", Message: "a lead with email " + l.Email + " already exists"}
 	}
+	if err == nil {
+		tx.readLead(l)
+	}
 	return err
 }
 
@@ -198,6 +207,9 @@ func (tx *Tx) UpdateLead(ctx context.Context, l *leadflow.Lead) error {
 	_, err := tx.exec(ctx, "LeadUpdate", args...)
 	if leadflow.ErrorCode(err) == leadflow.ECONFLICT {
 		return &leadflow.Error{Code: leadflow.ECONFLICT, Where: "email", Message: "a lead with email " + l.Email + " already exists"}
+	}
+	if err == nil {
+		tx.readLead(l)
 	}
 	return err
 }
@@ -216,6 +228,7 @@ func (tx *Tx) EraseLead(ctx context.Context, id int64, actor string) error {
 	if _, err := tx.exec(ctx, "LeadSearchSecureDelete", 1); err != nil {
 		return err
 	}
+	tx.forgetLead(id)
 	res, err := tx.exec(ctx, "LeadErase", us(tx.Now), us(tx.Now), id)
 	if err != nil {
 		return err
@@ -243,6 +256,7 @@ func (tx *Tx) MergeLeads(ctx context.Context, into, from int64) error {
 			return err
 		}
 	}
+	tx.forgetLead(from)
 	if _, err := tx.exec(ctx, "LeadDelete", from); err != nil {
 		return err
 	}

@@ -371,6 +371,7 @@ func (tx *Tx) SLANextMember(ctx context.Context, team string, leadID int64, poli
 // when the lead is no longer owned by from (someone reassigned it
 // meanwhile).
 func (tx *Tx) SLAReassign(ctx context.Context, leadID int64, from, to, team, policy, actor string) (bool, error) {
+	tx.forgetLead(leadID)
 	res, err := tx.exec(ctx, "SLALeadReassign", to, team, us(tx.Now), leadID, from)
 	ok, err := affected(res, err)
 	if !ok || err != nil {

@@ -37,6 +37,8 @@ type DB struct {
 	byText  map[string]*sql.Stmt // the same, by statement text
 	// Now is the clock; tests replace it.
 	Now func() time.Time
+
+	ckpt *checkpointer // SQLite: checkpoints the WAL when the writer is idle
 }
 
 // Options configure Open.
@@ -101,11 +103,11 @@ func open(ctx context.Context, opts Options) (*DB, error) {
 	common := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(ON)"
 	// The writer keeps up to 256 MiB of pages cached (filled on demand; the
 	// default 2 MiB sends most index lookups of a grown database to
-	// read(2), and 64 MiB was outgrown by 200,000 events) and checkpoints the WAL
-	// every 20,000 pages (80 MB) instead of 1,000: a page written by several
-	// commits in between reaches the database file once (docs/benchmarks.md).
+	// read(2), and 64 MiB was outgrown by 200,000 events) and checkpoints the
+	// WAL every walPages pages (checkpoint.go).
 	w, err := sql.Open("sqlite", "file:"+path+"?"+common+"&_pragma=synchronous(FULL)&_pragma=temp_store(MEMORY)"+
-		"&_pragma=cache_size(-262144)&_pragma=wal_autocheckpoint(20000)&_txlock=immediate")
+		fmt.Sprintf("&_pragma=cache_size(-262144)&_pragma=wal_autocheckpoint(%d)&_pragma=journal_size_limit(%d)", walPages, walKeepBytes)+
+		"&_txlock=immediate")
 	if err != nil {
 		return nil, unavailable(err, path)
 	}
@@ -122,7 +124,9 @@ func open(ctx context.Context, opts Options) (*DB, error) {
 		return nil, unavailable(err, path)
 	}
 	r.SetMaxOpenConns(4)
-	return &DB{Write: w, Read: r, Dialect: SQLite, Now: time.Now}, nil
+	db := &DB{Write: w, Read: r, Dialect: SQLite, Now: time.Now}
+	db.startCheckpointer()
+	return db, nil
 }
 
 func ping(ctx context.Context, db *sql.DB) error {
@@ -150,6 +154,7 @@ func redact(dsn string) string {
 
 // Close closes both pools.
 func (db *DB) Close() error {
+	db.stopCheckpointer()
 	for _, st := range db.stmts {
 		st.Close()
 	}

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -72,6 +73,23 @@ func TestEventsDedupAndErase(t *testing.T) {
 					t.Errorf("insert %d: new=%v", i, isNew)
 				}
 			}
+			// A retry is the same source, message id and client time; the
+			// same id with another client time is another message.
+			sent := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
+			rows := []store.EventRow{}
+			for i, at := range []time.Time{sent, sent, sent.Add(time.Second)} {
+				rows = append(rows, store.EventRow{Event: &leadflow.Event{SourceID: src.ID, MessageID: "m3", AnonymousID: "anon-other",
+					Type: leadflow.EventTrack, Name: fmt.Sprint("try ", i), Timestamp: at, ReceivedAt: at, ClientTime: at}})
+			}
+			if err := tx.InsertEvents(ctx, rows); err != nil {
+				return err
+			}
+			if !rows[0].New || rows[1].New || !rows[2].New {
+				t.Errorf("client times t, t, t+1s: new %v %v %v, want true false true", rows[0].New, rows[1].New, rows[2].New)
+			}
+			if err := tx.InsertEvents(ctx, rows[:1]); err != nil || rows[0].New {
+				t.Errorf("retry in a later statement: new=%v err=%v", rows[0].New, err)
+			}
 			anon := &leadflow.Event{SourceID: src.ID, MessageID: "m2", AnonymousID: "anon-1", Type: leadflow.EventPage,
 				Properties: map[string]any{"path": "/pricing"}, Timestamp: time.Now(), ReceivedAt: time.Now()}
 			if _, err := tx.InsertEvent(ctx, anon); err != nil {
@@ -103,8 +121,8 @@ func TestEventsDedupAndErase(t *testing.T) {
 		if _, err := db.FindLead(ctx, leadID); leadflow.ErrorCode(err) != leadflow.ENOTFOUND {
 			t.Fatalf("erased lead still found: %v", err)
 		}
-		if n, _ := db.CountEvents(ctx); n != 0 {
-			t.Fatalf("events left after erase: %d", n)
+		if n, _ := db.CountEvents(ctx); n != 2 { // the two m3 of another visitor
+			t.Fatalf("events left after erase: %d, want 2", n)
 		}
 		audit, err := db.AuditOf(ctx, "lead", leadID)
 		if err != nil || len(audit) != 1 || audit[0].Actor != "api:test" {

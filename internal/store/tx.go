@@ -18,6 +18,8 @@ type Tx struct {
 	*sql.Tx
 	db  *DB
 	Now time.Time
+
+	keys map[int64]leadKeys // of the leads read or written (UpdateLeads)
 }
 
 // DB returns the database the transaction belongs to.
@@ -63,6 +65,7 @@ func (db *DB) inTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	if err = stx.Commit(); err != nil {
 		return wrapDB(err, "commit")
 	}
+	db.committed()
 	return nil
 }
 

@@ -2,9 +2,9 @@
 
 -- name: EventInsert
 INSERT INTO events (source_id, message_id, lead_id, anonymous_id, user_id, type, name,
-       properties, context, ts, received_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (source_id, message_id) DO NOTHING
+       properties, context, ts, received_at, client_ts)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (source_id, client_ts, message_id) DO NOTHING
 RETURNING id
 
 -- name: EventsOfLead

@@ -21,19 +21,19 @@ WHERE lead_id IN (SELECT j.value FROM json_each(?) j)
 -- argument (one prepared statement whatever the batch size, and no
 -- variable limit). An event row is [source_id, message_id, lead_id,
 -- anonymous_id, user_id, type, name, properties, context, ts,
--- received_at], properties and context as JSON objects (->> gives their
+-- received_at, client_ts], properties and context as JSON objects (->> gives their
 -- text; one nested too deep for SQLite comes as a string of its text).
 -- WHERE true tells SQLite that ON CONFLICT is the upsert clause, not a
 -- join constraint.
 
 -- name: EventsInsert
 INSERT INTO events (source_id, message_id, lead_id, anonymous_id, user_id, type, name,
-       properties, context, ts, received_at)
+       properties, context, ts, received_at, client_ts)
 SELECT e.value ->> 0, e.value ->> 1, e.value ->> 2, e.value ->> 3, e.value ->> 4, e.value ->> 5,
-       e.value ->> 6, e.value ->> 7, e.value ->> 8, e.value ->> 9, e.value ->> 10
+       e.value ->> 6, e.value ->> 7, e.value ->> 8, e.value ->> 9, e.value ->> 10, e.value ->> 11
 FROM jsonb_each(?) e WHERE true
-ON CONFLICT (source_id, message_id) DO NOTHING
-RETURNING id, source_id, message_id
+ON CONFLICT (source_id, client_ts, message_id) DO NOTHING
+RETURNING id, source_id, client_ts, message_id
 
 -- A hit row is [lead_id, event_id, rule, at, points, label].
 -- name: HitsInsert
@@ -57,6 +57,34 @@ UPDATE leads SET email = v.value ->> 1, name = v.value ->> 2, company = v.value 
        score = v.value ->> 20, fit_score = v.value ->> 21, behavior_score = v.value ->> 22,
        scored_at = v.value ->> 23, next_decay_at = v.value ->> 24, model_version = v.value ->> 25,
        owner = v.value ->> 26, team = v.value ->> 27, updated_at = v.value ->> 28
+FROM jsonb_each(?) AS v
+WHERE leads.id = v.value ->> 0
+
+-- LeadsUpdate without the columns of rareKeys (store/lead_update.go):
+-- email, name, company, industry, source, campaign, stage and owner are
+-- left alone, and with them their indexes and the search trigger.
+-- name: LeadsUpdateScored
+UPDATE leads SET title = v.value ->> 4, employees = v.value ->> 6,
+       country = v.value ->> 7, region = v.value ->> 8, phone = v.value ->> 9,
+       first_touch = v.value ->> 10, last_touch = v.value ->> 11,
+       consent = v.value ->> 14, unsubscribed = v.value ->> 15,
+       traits = v.value ->> 16, bant = v.value ->> 17, stage_at = v.value ->> 19,
+       score = v.value ->> 20, fit_score = v.value ->> 21, behavior_score = v.value ->> 22,
+       scored_at = v.value ->> 23, next_decay_at = v.value ->> 24, model_version = v.value ->> 25,
+       team = v.value ->> 27, updated_at = v.value ->> 28
+FROM jsonb_each(?) AS v
+WHERE leads.id = v.value ->> 0
+
+-- LeadsUpdateScored without score and next_decay_at either.
+-- name: LeadsUpdateKept
+UPDATE leads SET title = v.value ->> 4, employees = v.value ->> 6,
+       country = v.value ->> 7, region = v.value ->> 8, phone = v.value ->> 9,
+       first_touch = v.value ->> 10, last_touch = v.value ->> 11,
+       consent = v.value ->> 14, unsubscribed = v.value ->> 15,
+       traits = v.value ->> 16, bant = v.value ->> 17, stage_at = v.value ->> 19,
+       fit_score = v.value ->> 21, behavior_score = v.value ->> 22,
+       scored_at = v.value ->> 23, model_version = v.value ->> 25,
+       team = v.value ->> 27, updated_at = v.value ->> 28
 FROM jsonb_each(?) AS v
 WHERE leads.id = v.value ->> 0
 

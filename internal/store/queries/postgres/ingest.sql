@@ -17,12 +17,12 @@ WHERE lead_id = ANY (SELECT jsonb_array_elements_text(?::jsonb)::bigint)
 
 -- name: EventsInsert
 INSERT INTO events (source_id, message_id, lead_id, anonymous_id, user_id, type, name,
-       properties, context, ts, received_at)
+       properties, context, ts, received_at, client_ts)
 SELECT (e ->> 0)::bigint, e ->> 1, (e ->> 2)::bigint, e ->> 3, e ->> 4, e ->> 5,
-       e ->> 6, e ->> 7, e ->> 8, (e ->> 9)::bigint, (e ->> 10)::bigint
+       e ->> 6, e ->> 7, e ->> 8, (e ->> 9)::bigint, (e ->> 10)::bigint, (e ->> 11)::bigint
 FROM jsonb_array_elements(?::jsonb) e
-ON CONFLICT (source_id, message_id) DO NOTHING
-RETURNING id, source_id, message_id
+ON CONFLICT (source_id, client_ts, message_id) DO NOTHING
+RETURNING id, source_id, client_ts, message_id
 
 -- name: HitsInsert
 INSERT INTO score_hits (lead_id, event_id, rule, at, points, label)
@@ -41,6 +41,32 @@ UPDATE leads SET email = v ->> 1, name = v ->> 2, company = v ->> 3,
        behavior_score = (v ->> 22)::double precision, scored_at = (v ->> 23)::bigint,
        next_decay_at = (v ->> 24)::bigint, model_version = (v ->> 25)::bigint,
        owner = v ->> 26, team = v ->> 27, updated_at = (v ->> 28)::bigint
+FROM jsonb_array_elements(?::jsonb) AS v
+WHERE leads.id = (v ->> 0)::bigint
+
+-- name: LeadsUpdateScored
+UPDATE leads SET title = v ->> 4, employees = (v ->> 6)::bigint,
+       country = v ->> 7, region = v ->> 8, phone = v ->> 9,
+       first_touch = v ->> 10, last_touch = v ->> 11,
+       consent = (v ->> 14)::boolean, unsubscribed = (v ->> 15)::boolean,
+       traits = v ->> 16, bant = v ->> 17, stage_at = (v ->> 19)::bigint,
+       score = (v ->> 20)::double precision, fit_score = (v ->> 21)::double precision,
+       behavior_score = (v ->> 22)::double precision, scored_at = (v ->> 23)::bigint,
+       next_decay_at = (v ->> 24)::bigint, model_version = (v ->> 25)::bigint,
+       team = v ->> 27, updated_at = (v ->> 28)::bigint
+FROM jsonb_array_elements(?::jsonb) AS v
+WHERE leads.id = (v ->> 0)::bigint
+
+-- name: LeadsUpdateKept
+UPDATE leads SET title = v ->> 4, employees = (v ->> 6)::bigint,
+       country = v ->> 7, region = v ->> 8, phone = v ->> 9,
+       first_touch = v ->> 10, last_touch = v ->> 11,
+       consent = (v ->> 14)::boolean, unsubscribed = (v ->> 15)::boolean,
+       traits = v ->> 16, bant = v ->> 17, stage_at = (v ->> 19)::bigint,
+       fit_score = (v ->> 21)::double precision,
+       behavior_score = (v ->> 22)::double precision, scored_at = (v ->> 23)::bigint,
+       model_version = (v ->> 25)::bigint,
+       team = v ->> 27, updated_at = (v ->> 28)::bigint
 FROM jsonb_array_elements(?::jsonb) AS v
 WHERE leads.id = (v ->> 0)::bigint
 
