@@ -171,11 +171,15 @@ func (u *unit) ingested(ctx context.Context, x *batchMsg) error {
 	if x.patch.Apply(l) {
 		st.dirty = true
 	}
+	// A touch that changes nothing (the same campaign again) leaves the
+	// lead as it is: no write, and updated_at does not move.
 	if a := segment.AttributionOf(*x.m); !a.IsZero() {
 		if l.FirstTouch.IsZero() {
-			l.FirstTouch = a
+			l.FirstTouch, st.dirty = a, true
 		}
-		l.LastTouch, st.dirty = a, true
+		if l.LastTouch != a {
+			l.LastTouch, st.dirty = a, true
+		}
 	}
 	if err := u.addEvent(ctx, st, &x.ev); err != nil {
 		return err
