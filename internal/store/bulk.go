@@ -221,6 +221,9 @@ func (tx *Tx) UpdateScores(ctx context.Context, changes []ScoreChange) (int64, e
 	if len(changes) == 0 {
 		return 0, nil
 	}
+	for _, c := range changes {
+		tx.forgetLead(c.ID) // its score keys change behind UpdateLeads' back
+	}
 	if tx.db.Dialect == Postgres {
 		return tx.updateScoresPG(ctx, changes)
 	}

@@ -216,6 +216,7 @@ func (tx *Tx) UpdateLead(ctx context.Context, l *leadflow.Lead) error {
 
 // UpdateLeadScore writes only the score columns (used by rescoring).
 func (tx *Tx) UpdateLeadScore(ctx context.Context, l *leadflow.Lead) error {
+	tx.forgetLead(l.ID)
 	_, err := tx.exec(ctx, "LeadScoreUpdate", l.Score, l.FitScore, l.BehaviorScore, us(l.ScoredAt),
 		nullTime(l.NextDecayAt), l.ModelVersion, l.ID)
 	return err
