@@ -105,14 +105,25 @@ type EventRow struct {
 	New bool
 }
 
-// InsertEvents stores the events with one statement, skipping each whose
-// (source, message id, client time) is stored already or appears earlier in
-// rows (the first occurrence is the one stored). It sets New and, for new events,
-// Event.ID.
+// InsertEvents stores the events with one statement, skipping each that
+// repeats a message: one with the (source, message id) of an event among
+// the last ones stored (recentMsgs) or of an earlier row (the first
+// occurrence is the one stored), or with the (source, message id, client
+// time) of any stored event. It sets New and, for new events, Event.ID.
 func (tx *Tx) InsertEvents(ctx context.Context, rows []EventRow) error {
+	w := tx.db.recent
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := w.load(ctx, tx); err != nil {
+		return err
+	}
+	seen, err := w.repeats(ctx, tx, rows)
+	if err != nil {
+		return err
+	}
 	type key struct {
-		source, client int64
-		msg            string
+		source int64
+		msg    string
 	}
 	at := make(map[key]int, len(rows))
 	buf := make([]byte, 0, 1024*len(rows))
@@ -122,8 +133,8 @@ func (tx *Tx) InsertEvents(ctx context.Context, rows []EventRow) error {
 		r := &rows[i]
 		r.New = false
 		e := r.Event
-		k := key{e.SourceID, us(e.ClientTime), e.MessageID}
-		if _, dup := at[k]; dup {
+		k := key{e.SourceID, e.MessageID}
+		if _, dup := at[k]; dup || seen[i] {
 			continue
 		}
 		at[k] = i
@@ -154,7 +165,7 @@ func (tx *Tx) InsertEvents(ctx context.Context, rows []EventRow) error {
 		buf = append(buf, ',')
 		buf = strconv.AppendInt(buf, us(e.ReceivedAt), 10)
 		buf = append(buf, ',')
-		buf = strconv.AppendInt(buf, k.client, 10)
+		buf = strconv.AppendInt(buf, us(e.ClientTime), 10)
 		buf = append(buf, ']')
 	}
 	if n == 0 {
@@ -168,8 +179,8 @@ func (tx *Tx) InsertEvents(ctx context.Context, rows []EventRow) error {
 	defer res.Close()
 	for res.Next() {
 		var k key
-		var id int64
-		if err := res.Scan(&id, &k.source, &k.client, &k.msg); err != nil {
+		var id, client int64
+		if err := res.Scan(&id, &k.source, &client, &k.msg); err != nil {
 			return wrapDB(err, "insert events")
 		}
 		i, ok := at[k]
@@ -177,6 +188,7 @@ func (tx *Tx) InsertEvents(ctx context.Context, rows []EventRow) error {
 			return leadflow.Errorf(leadflow.EINTERNAL, "insert events: unexpected message id %q", k.msg)
 		}
 		rows[i].New, rows[i].Event.ID = true, id
+		w.add(k.source, k.msg, id)
 	}
 	return wrapDB(res.Err(), "insert events")
 }

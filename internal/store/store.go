@@ -38,7 +38,8 @@ type DB struct {
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 
-	ckpt *checkpointer // SQLite: checkpoints the WAL when the writer is idle
+	ckpt   *checkpointer // SQLite: checkpoints the WAL when the writer is idle
+	recent *recentMsgs   // message ids of the last events stored
 }
 
 // Options configure Open.
@@ -73,7 +74,7 @@ func open(ctx context.Context, opts Options) (*DB, error) {
 		pool.SetMaxOpenConns(16)
 		pool.SetMaxIdleConns(16)
 		pool.SetConnMaxIdleTime(5 * time.Minute)
-		db := &DB{Write: pool, Read: pool, Dialect: Postgres, Now: time.Now}
+		db := &DB{Write: pool, Read: pool, Dialect: Postgres, Now: time.Now, recent: newRecentMsgs()}
 		if err := ping(ctx, pool); err != nil {
 			pool.Close()
 			return nil, unavailable(err, redact(dsn))
@@ -124,7 +125,7 @@ func open(ctx context.Context, opts Options) (*DB, error) {
 		return nil, unavailable(err, path)
 	}
 	r.SetMaxOpenConns(4)
-	db := &DB{Write: w, Read: r, Dialect: SQLite, Now: time.Now}
+	db := &DB{Write: w, Read: r, Dialect: SQLite, Now: time.Now, recent: newRecentMsgs()}
 	db.startCheckpointer()
 	return db, nil
 }

@@ -7,6 +7,14 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (source_id, client_ts, message_id) DO NOTHING
 RETURNING id
 
+-- The last events stored, for the window of recent message ids
+-- (store/recent_msgs.go).
+-- name: EventsRecent
+SELECT id, source_id, message_id FROM events ORDER BY id DESC LIMIT ?
+
+-- name: EventsByIDs
+SELECT id, source_id, message_id FROM events WHERE id IN (SELECT j.value FROM json_each(?) j)
+
 -- name: EventsOfLead
 SELECT id, source_id, message_id, lead_id, anonymous_id, user_id, type, name, properties, context, ts, received_at
 FROM events WHERE lead_id = ? ORDER BY ts, id

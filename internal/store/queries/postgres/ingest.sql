@@ -76,3 +76,7 @@ FROM jsonb_array_elements(?::jsonb) j
 WHERE events.anonymous_id = j ->> 0 AND events.lead_id IS NULL
 RETURNING events.id, events.source_id, events.message_id, events.lead_id, events.anonymous_id, events.user_id,
           events.type, events.name, events.properties, events.context, events.ts, events.received_at
+
+-- name: EventsByIDs
+SELECT id, source_id, message_id FROM events
+WHERE id = ANY (SELECT jsonb_array_elements_text(?::jsonb)::bigint)
