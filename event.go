@@ -40,7 +40,8 @@ type Event struct {
 	ReceivedAt time.Time      `json:"received_at"`
 	// ClientTime is the sender's own time of the message as it sent it
 	// (originalTimestamp, else timestamp; zero when it sent neither). With
-	// the source and the message id it is the key a retried message is
-	// recognised by: SDKs resend a message byte for byte.
+	// the source and the message id it is the key a message repeating an
+	// old one is recognised by (SDKs resend a message byte for byte); a
+	// recent one is recognised by source and message id alone.
 	ClientTime time.Time `json:"-"`
 }

@@ -59,7 +59,8 @@ type Message struct {
 	ReceivedAt time.Time
 	// ClientTime is the time the sender wrote in the message
 	// (originalTimestamp, else timestamp), zero when it wrote none: part
-	// of the key a retry is recognised by (leadflow.Event.ClientTime).
+	// of the key an old message's retry is recognised by
+	// (leadflow.Event.ClientTime).
 	ClientTime time.Time
 
 	raw rawJSON // the request's text of the maps (see EventJSON)

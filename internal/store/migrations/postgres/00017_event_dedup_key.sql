@@ -1,8 +1,9 @@
 -- +goose Up
--- A retried message is recognised by its source, its messageId and the
--- client's own timestamp of the message (client_ts, microseconds since the
--- epoch; 0 when the message carried none): Segment's SDKs resend a message
--- byte for byte, timestamp included. Keying the unique index by the
+-- A message repeating one stored long ago is recognised by its source, its
+-- messageId and the client's own timestamp of the message (client_ts,
+-- microseconds since the epoch; 0 when the message carried none): Segment's
+-- SDKs resend a message byte for byte, timestamp included. (One repeating
+-- a recent message is recognised by its id alone: store/recent_msgs.go.) Keying the unique index by the
 -- client's time first makes each insert land at the recent end of the
 -- index, where the pages are already cached and dirty, instead of on a
 -- random page of an index as large as the events table (SDK message ids
