@@ -176,7 +176,7 @@ func (h *handler) saveCalendar(w http.ResponseWriter, r *http.Request) {
 		for _, d := range le.Details {
 			field := rows.field(d.Where)
 			if _, dup := v.Errors[field]; !dup {
-				v.Errors[field] = L.T("cal.err_field", d.Message)
+				v.Errors[field] = calendarMessage(L, d.Message)
 			}
 		}
 		if len(le.Details) == 0 {

@@ -79,7 +79,7 @@ func TestSettingsCalendar(t *testing.T) {
 		bad = calendarFormValues()
 		bad.Set("tz", "Mars/Olympus")
 		r = b.post(t, admin, "/settings/calendar", bad)
-		if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.Body, `id="tz-err"`) || !strings.Contains(r.Body, "unknown time zone") {
+		if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.Body, `id="tz-err"`) || !strings.Contains(r.Body, "タイムゾーン「Mars/Olympus」は不明です") {
 			t.Fatalf("unknown zone: %d", r.StatusCode)
 		}
 		// Overlapping periods: at the second period.
@@ -87,7 +87,7 @@ func TestSettingsCalendar(t *testing.T) {
 		bad.Set("h_start_1", "11:00")
 		bad.Set("days", "")
 		r = b.post(t, admin, "/settings/calendar", bad)
-		if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "overlaps") {
+		if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "と重なっています") {
 			t.Fatalf("overlapping periods: %d", r.StatusCode)
 		}
 
