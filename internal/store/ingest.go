@@ -179,8 +179,8 @@ func (tx *Tx) InsertEvents(ctx context.Context, rows []EventRow) error {
 	defer res.Close()
 	for res.Next() {
 		var k key
-		var id, client int64
-		if err := res.Scan(&id, &k.source, &client, &k.msg); err != nil {
+		var id int64
+		if err := res.Scan(&id, &k.source, &k.msg); err != nil {
 			return wrapDB(err, "insert events")
 		}
 		i, ok := at[k]

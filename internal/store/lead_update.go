@@ -68,10 +68,12 @@ func (tx *Tx) UpdateLeads(ctx context.Context, leads []*leadflow.Lead) error {
 		}
 		l.Email = NormalizeEmail(l.Email)
 		l.UpdatedAt = tx.Now
-		switch k, ok := tx.keys[l.ID]; {
-		case !ok || k.rare != keysOf(l).rare:
+		k, ok := tx.keys[l.ID]
+		now := keysOf(l)
+		switch {
+		case !ok || k.rare != now.rare:
 			changed = appendLeadRow(changed, l)
-		case k != keysOf(l):
+		case k != now:
 			scored = appendLeadRow(scored, l)
 		default:
 			same = appendLeadRow(same, l)

@@ -53,9 +53,7 @@ func (w *recentMsgs) add(source int64, msg string, id int64) {
 	if len(w.ring) < recentMax {
 		w.ring = append(w.ring, h)
 	} else {
-		if old := w.ring[w.next]; w.ids[old] != 0 {
-			delete(w.ids, old)
-		}
+		delete(w.ids, w.ring[w.next])
 		w.ring[w.next] = h
 		w.next = (w.next + 1) % recentMax
 	}

@@ -33,7 +33,7 @@ SELECT e.value ->> 0, e.value ->> 1, e.value ->> 2, e.value ->> 3, e.value ->> 4
        e.value ->> 6, e.value ->> 7, e.value ->> 8, e.value ->> 9, e.value ->> 10, e.value ->> 11
 FROM jsonb_each(?) e WHERE true
 ON CONFLICT (source_id, client_ts, message_id) DO NOTHING
-RETURNING id, source_id, client_ts, message_id
+RETURNING id, source_id, message_id
 
 -- A hit row is [lead_id, event_id, rule, at, points, label].
 -- name: HitsInsert

@@ -22,7 +22,7 @@ SELECT (e ->> 0)::bigint, e ->> 1, (e ->> 2)::bigint, e ->> 3, e ->> 4, e ->> 5,
        e ->> 6, e ->> 7, e ->> 8, (e ->> 9)::bigint, (e ->> 10)::bigint, (e ->> 11)::bigint
 FROM jsonb_array_elements(?::jsonb) e
 ON CONFLICT (source_id, client_ts, message_id) DO NOTHING
-RETURNING id, source_id, client_ts, message_id
+RETURNING id, source_id, message_id
 
 -- name: HitsInsert
 INSERT INTO score_hits (lead_id, event_id, rule, at, points, label)
